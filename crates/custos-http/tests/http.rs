@@ -1,0 +1,1254 @@
+//! The HTTP API end to end: requests through `Router::oneshot` against a real
+//! SQLite store in a temporary directory, plus one test on a real port.
+//!
+//! Every response any test receives is checked against the OpenAPI document
+//! (see `send`): its status must be documented for the route, and its body
+//! must have every property the schema marks required.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use custos_core::{Alert, Entity, EntityKind, EventTime};
+use custos_http::{
+    AppState, HttpSettings, Metrics, OPENAPI_JSON, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, ROUTES,
+    Scope, TokenSpec, router, token_sha256,
+};
+use custos_store::{
+    AlertPage, AlertQuery, AppendReceipt, DirectoryKind, DirectoryRecord, NewAlert, NewEvent,
+    SqliteStore, Store, StoreError, StoredEvent,
+};
+use serde_json::{Value, json};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tempfile::TempDir;
+use tower::ServiceExt;
+
+const INGEST_TOKEN: &str = "test-ingest-token-1b5e";
+const READ_TOKEN: &str = "test-read-token-77a0";
+const ADMIN_TOKEN: &str = "test-admin-token-c3d9";
+const SAMPLE: &str = include_str!("sample.ndjson");
+
+// ---------------------------------------------------------------- harness
+
+fn tokens() -> Vec<TokenSpec> {
+    let spec = |name: &str, token: &str, scopes: Vec<Scope>| TokenSpec {
+        name: name.to_owned(),
+        token_sha256: token_sha256(token),
+        scopes,
+    };
+    vec![
+        spec("forwarder", INGEST_TOKEN, vec![Scope::Ingest]),
+        spec("analyst", READ_TOKEN, vec![Scope::Read]),
+        spec("operator", ADMIN_TOKEN, vec![Scope::Admin]),
+    ]
+}
+
+fn settings() -> HttpSettings {
+    HttpSettings {
+        tokens: tokens(),
+        ..HttpSettings::default()
+    }
+}
+
+struct TestApp {
+    _dir: TempDir,
+    store: Arc<dyn Store>,
+    state: AppState,
+    router: Router,
+}
+
+fn app() -> TestApp {
+    app_with(settings())
+}
+
+fn app_with(settings: HttpSettings) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    app_on(dir, store, settings)
+}
+
+fn app_on(dir: TempDir, store: Arc<dyn Store>, settings: HttpSettings) -> TestApp {
+    let state = AppState::new(
+        store.clone(),
+        settings,
+        Arc::new(Metrics::new()),
+        Arc::new(AtomicBool::new(true)),
+    )
+    .unwrap();
+    TestApp {
+        _dir: dir,
+        store,
+        router: router(state.clone()),
+        state,
+    }
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    fn content_type(&self) -> &str {
+        self.headers
+            .get(header::CONTENT_TYPE)
+            .map_or("", |v| v.to_str().unwrap())
+    }
+}
+
+fn post_events(
+    token: Option<&str>,
+    content_type: Option<&str>,
+    body: impl Into<Body>,
+) -> Request<Body> {
+    let mut request = Request::builder().method(Method::POST).uri("/v1/events");
+    if let Some(token) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    if let Some(content_type) = content_type {
+        request = request.header(header::CONTENT_TYPE, content_type);
+    }
+    request.body(body.into()).unwrap()
+}
+
+fn get(uri: &str, token: Option<&str>) -> Request<Body> {
+    let mut request = Request::builder().method(Method::GET).uri(uri);
+    if let Some(token) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    request.body(Body::empty()).unwrap()
+}
+
+/// Sends one request and holds the response to the OpenAPI document.
+async fn send(router: &Router, request: Request<Body>) -> Reply {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let reply = Reply {
+        status,
+        headers,
+        body,
+    };
+    check_against_openapi(&method, &path, &reply);
+    reply
+}
+
+async fn ingest_json(router: &Router, body: &str) -> Reply {
+    send(
+        router,
+        post_events(
+            Some(INGEST_TOKEN),
+            Some("application/json"),
+            body.to_owned(),
+        ),
+    )
+    .await
+}
+
+fn now_micros() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_micros() as i64
+}
+
+fn rfc3339_from_now(offset: Duration, ahead: bool) -> String {
+    let offset = offset.as_micros() as i64;
+    let micros = if ahead {
+        now_micros() + offset
+    } else {
+        now_micros() - offset
+    };
+    EventTime::from_micros(micros).to_string()
+}
+
+fn access_event(id: &str, ts: &str) -> String {
+    json!({
+        "type": "agent_access", "ts": ts, "id": id, "agent_id": "a-0001",
+        "customer_id": "c-0001", "ticket_id": null, "action": "view",
+        "fields": ["name", "balance"], "ip": "203.0.113.7", "device_id": "dev-77"
+    })
+    .to_string()
+}
+
+fn all_events(store: &dyn Store) -> Vec<StoredEvent> {
+    store.read_events(0, 1_000_000).unwrap()
+}
+
+fn assert_problem(reply: &Reply, status: StatusCode, slug: &str) -> Value {
+    assert_eq!(reply.status, status, "{}", reply.text());
+    assert_eq!(reply.content_type(), PROBLEM_CONTENT_TYPE);
+    let body = reply.json();
+    assert_eq!(body["type"], format!("{PROBLEM_TYPE_BASE}{slug}"), "{body}");
+    assert_eq!(body["status"], status.as_u16());
+    let detail = body["detail"].as_str().unwrap();
+    assert!(!detail.is_empty() && !detail.ends_with('.'), "{detail}");
+    assert!(detail.starts_with(|c: char| !c.is_uppercase()), "{detail}");
+    body
+}
+
+// ---------------------------------------------------------------- openapi
+
+fn openapi() -> Value {
+    serde_json::from_str(OPENAPI_JSON).expect("openapi.json is JSON")
+}
+
+fn resolve<'a>(doc: &'a Value, mut value: &'a Value) -> &'a Value {
+    while let Some(reference) = value.get("$ref").and_then(Value::as_str) {
+        let path = reference
+            .strip_prefix("#/")
+            .unwrap_or_else(|| panic!("only local refs: {reference}"));
+        value = path.split('/').fold(doc, |node, segment| &node[segment]);
+        assert!(!value.is_null(), "dangling ref {reference}");
+    }
+    value
+}
+
+/// The parts of JSON Schema the document uses: `$ref`, `type`, `enum`,
+/// `const`, `required`, `properties`, `items`.
+fn schema_errors(doc: &Value, schema: &Value, value: &Value, at: &str, errors: &mut Vec<String>) {
+    let schema = resolve(doc, schema);
+    if let Some(types) = schema.get("type") {
+        let types: Vec<&str> = match types {
+            Value::String(t) => vec![t.as_str()],
+            Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => vec![],
+        };
+        let fits = types.iter().any(|t| match *t {
+            "object" => value.is_object(),
+            "array" => value.is_array(),
+            "string" => value.is_string(),
+            "integer" => value.is_i64() || value.is_u64(),
+            "number" => value.is_number(),
+            "boolean" => value.is_boolean(),
+            "null" => value.is_null(),
+            _ => false,
+        });
+        if !fits {
+            errors.push(format!("{at}: {value} is not of type {types:?}"));
+            return;
+        }
+    }
+    if let Some(choices) = schema.get("enum").and_then(Value::as_array) {
+        if !choices.contains(value) {
+            errors.push(format!("{at}: {value} not in {choices:?}"));
+        }
+    }
+    if let Some(constant) = schema.get("const") {
+        if constant != value {
+            errors.push(format!("{at}: {value} is not {constant}"));
+        }
+    }
+    if let Some(object) = value.as_object() {
+        for name in schema
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let name = name.as_str().unwrap();
+            if !object.contains_key(name) {
+                errors.push(format!("{at}: required `{name}` missing"));
+            }
+        }
+        if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
+            for (name, property) in properties {
+                if let Some(inner) = object.get(name) {
+                    schema_errors(doc, property, inner, &format!("{at}/{name}"), errors);
+                }
+            }
+        }
+    }
+    if let (Some(items), Some(array)) = (schema.get("items"), value.as_array()) {
+        for (i, inner) in array.iter().enumerate() {
+            schema_errors(doc, items, inner, &format!("{at}/{i}"), errors);
+        }
+    }
+}
+
+fn essence(content_type: &str) -> &str {
+    content_type.split(';').next().unwrap_or("").trim()
+}
+
+fn check_against_openapi(method: &Method, path: &str, reply: &Reply) {
+    let doc = openapi();
+    let method_key = method.as_str().to_ascii_lowercase();
+    let operation = &doc["paths"][path][&method_key];
+    if reply.status.is_client_error() || reply.status.is_server_error() {
+        // Every error, documented route or not, is a problem document.
+        assert_eq!(
+            reply.content_type(),
+            PROBLEM_CONTENT_TYPE,
+            "{method} {path}: {}",
+            reply.status
+        );
+        let body = reply.json();
+        assert_eq!(body["status"], reply.status.as_u16(), "{body}");
+        let mut errors = Vec::new();
+        schema_errors(
+            &doc,
+            &doc["components"]["schemas"]["Problem"],
+            &body,
+            "#",
+            &mut errors,
+        );
+        assert!(errors.is_empty(), "{method} {path}: {errors:?}");
+    }
+    if operation.is_null() {
+        assert!(
+            [StatusCode::NOT_FOUND, StatusCode::METHOD_NOT_ALLOWED].contains(&reply.status),
+            "{method} {path} is not documented but answered {}",
+            reply.status
+        );
+        return;
+    }
+    let response = &operation["responses"][reply.status.as_str()];
+    assert!(
+        !response.is_null(),
+        "{method} {path}: status {} is not documented",
+        reply.status
+    );
+    let response = resolve(&doc, response);
+    let content = response["content"].as_object().unwrap();
+    let actual = essence(reply.content_type());
+    let (_, media) = content
+        .iter()
+        .find(|(media_type, _)| essence(media_type) == actual)
+        .unwrap_or_else(|| {
+            panic!(
+                "{method} {path} {}: content type `{actual}` is not documented",
+                reply.status
+            )
+        });
+    if actual.ends_with("json") {
+        let mut errors = Vec::new();
+        schema_errors(&doc, &media["schema"], &reply.json(), "#", &mut errors);
+        assert!(
+            errors.is_empty(),
+            "{method} {path} {}: {errors:?}",
+            reply.status
+        );
+    }
+}
+
+#[test]
+fn openapi_documents_exactly_the_routes_served() {
+    let doc = openapi();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            documented.insert((method.to_ascii_uppercase(), path.clone()));
+            // Authentication as documented is authentication as served.
+            let route = ROUTES
+                .iter()
+                .find(|r| r.path == path && r.method.as_str().eq_ignore_ascii_case(method));
+            let Some(route) = route else { continue };
+            let security = operation["security"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{method} {path}: every operation states its security"));
+            match route.scope {
+                None => assert!(security.is_empty(), "{method} {path}"),
+                Some(scope) => {
+                    assert_eq!(security, &vec![json!({"bearerAuth": [scope.as_str()]})]);
+                    let responses = &operation["responses"];
+                    assert!(!responses["401"].is_null(), "{method} {path}: 401");
+                    assert!(!responses["403"].is_null(), "{method} {path}: 403");
+                }
+            }
+        }
+    }
+    let served: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|r| (r.method.as_str().to_owned(), r.path.to_owned()))
+        .collect();
+    assert_eq!(documented, served);
+}
+
+#[test]
+fn openapi_refs_resolve_and_alert_parameters_match_the_handler() {
+    let doc = openapi();
+    fn walk(doc: &Value, node: &Value) {
+        match node {
+            Value::Object(map) => {
+                if map.contains_key("$ref") {
+                    resolve(doc, node);
+                }
+                map.values().for_each(|v| walk(doc, v));
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(doc, v)),
+            _ => {}
+        }
+    }
+    walk(&doc, &doc);
+    let documented: Vec<&str> = doc["paths"]["/v1/alerts"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        documented,
+        [
+            "detector",
+            "entity_kind",
+            "entity_id",
+            "severity",
+            "since",
+            "until",
+            "limit",
+            "cursor"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn the_served_document_is_the_file() {
+    let app = app();
+    let reply = send(&app.router, get("/openapi.json", None)).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.json(), openapi());
+}
+
+// ---------------------------------------------------------------- ingest
+
+#[tokio::test]
+async fn array_events_are_accepted_or_rejected_one_by_one() {
+    let app = app();
+    let agent = r#"{"type":"agent","ts":"2025-01-01T00:00:00Z","id":"e1","agent_id":"a-0042","team":"tier1-chat","role":"support_l1","x_vendor":{"keep":[1,2]}}"#;
+    let bad_amount = r#"{"type":"customer_action","ts":"2025-01-01T00:00:00Z","id":"e2","customer_id":"c-1","action":"withdrawal","amount_usd":"lots"}"#;
+    let no_id =
+        r#"{"type":"customer","ts":"2025-01-01T00:00:01Z","customer_id":"c-1","tier":"vip"}"#;
+    let unknown = r#"{"type":"future_type","ts":"2025-01-01T00:00:02Z","id":"e4"}"#;
+    let not_object = "17";
+    let body = format!("[{agent}, {bad_amount}, {no_id}, {unknown}, {not_object}]");
+    let reply = ingest_json(&app.router, &body).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let answer = reply.json();
+    assert_eq!(answer["accepted"], 3);
+    assert_eq!(answer["rejected"], 2);
+    assert_eq!(answer["first_seq"], 1);
+    assert_eq!(answer["last_seq"], 3);
+    let errors = answer["errors"].as_array().unwrap();
+    assert_eq!(errors[0]["index"], 1);
+    assert_eq!(errors[0]["pointer"], "#/1/amount_usd");
+    assert!(errors[0]["detail"].as_str().unwrap().contains("amount_usd"));
+    assert!(errors[0].get("line").is_none());
+    assert_eq!(errors[1]["index"], 4);
+    assert_eq!(errors[1]["pointer"], "#/4");
+    let request_id = answer["request_id"].as_str().unwrap();
+    assert_eq!(request_id.len(), 16);
+    assert_eq!(reply.headers["x-request-id"], request_id);
+
+    // Stored after the 200, byte for byte, with given or assigned ids.
+    let stored = all_events(app.store.as_ref());
+    let rows: Vec<(u64, &str, &str, &str)> = stored
+        .iter()
+        .map(|e| {
+            (
+                e.seq,
+                e.event_id.as_str(),
+                e.event_type.as_str(),
+                e.raw.as_str(),
+            )
+        })
+        .collect();
+    let assigned = format!("{request_id}-2");
+    assert_eq!(
+        rows,
+        [
+            (1, "e1", "agent", agent),
+            (2, assigned.as_str(), "customer", no_id),
+            (3, "e4", "future_type", unknown),
+        ]
+    );
+    assert_eq!(stored[1].ts_micros, 1_735_689_601_000_000);
+    // Directory records become directory versions.
+    let agent_record = app
+        .store
+        .directory_current(DirectoryKind::Agent, "a-0042")
+        .unwrap()
+        .unwrap();
+    assert_eq!(agent_record.raw, agent);
+    let customer: Option<DirectoryRecord> = app
+        .store
+        .directory_current(DirectoryKind::Customer, "c-1")
+        .unwrap();
+    assert_eq!(customer.map(|r| r.seq), Some(2));
+    assert_eq!(app.state.metrics.ingest_accepted(), 3);
+    assert_eq!(app.state.metrics.ingest_rejected(), 2);
+
+    // A second batch continues the sequence.
+    let reply = ingest_json(&app.router, &format!("[{unknown}]")).await;
+    assert_eq!(reply.json()["first_seq"], 4);
+    assert_eq!(reply.json()["last_seq"], 4);
+}
+
+#[tokio::test]
+async fn the_contract_sample_as_ndjson() {
+    let app = app();
+    for content_type in [Some("application/x-ndjson"), None] {
+        let before = app.store.event_count().unwrap();
+        let reply = send(
+            &app.router,
+            post_events(Some(INGEST_TOKEN), content_type, SAMPLE),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+        let answer = reply.json();
+        assert_eq!(answer["accepted"], 20, "{answer}");
+        assert_eq!(answer["rejected"], 3, "{answer}");
+        let lines: Vec<(u64, &str)> = answer["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["line"].as_u64().unwrap(), e["pointer"].as_str().unwrap()))
+            .collect();
+        assert_eq!(lines, [(20, "#/ts"), (21, "#"), (22, "#/amount_usd")]);
+        let indexes: Vec<u64> = answer["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["index"].as_u64().unwrap())
+            .collect();
+        assert_eq!(indexes, [19, 20, 21]);
+        assert_eq!(app.store.event_count().unwrap(), before + 20);
+    }
+    let stored = all_events(app.store.as_ref());
+    let ids: Vec<&str> = stored[..20].iter().map(|e| e.event_id.as_str()).collect();
+    let expected: Vec<String> = (1..=20).map(|i| format!("e{i}")).collect();
+    assert_eq!(ids, expected);
+    let e19 = &stored[18];
+    assert_eq!(e19.event_type, "future_type");
+    let e9 = stored.iter().find(|e| e.event_id == "e9").unwrap();
+    assert!(e9.raw.contains(r#""x_extra":"unknown fields are ignored""#));
+    let line_9 = SAMPLE.lines().nth(8).unwrap();
+    assert_eq!(e9.raw, line_9);
+}
+
+#[tokio::test]
+async fn events_too_far_in_the_future_are_rejected() {
+    let app = app();
+    let soon = access_event(
+        "soon",
+        &rfc3339_from_now(Duration::from_secs(30 * 60), true),
+    );
+    let late = access_event(
+        "late",
+        &rfc3339_from_now(Duration::from_secs(7 * 86_400), false),
+    );
+    let far = access_event(
+        "far",
+        &rfc3339_from_now(Duration::from_secs(2 * 3600), true),
+    );
+    let reply = ingest_json(&app.router, &format!("[{soon},{far},{late}]")).await;
+    let answer = reply.json();
+    assert_eq!(answer["accepted"], 2, "{answer}");
+    assert_eq!(answer["errors"][0]["index"], 1);
+    assert_eq!(answer["errors"][0]["pointer"], "#/1/ts");
+    let detail = answer["errors"][0]["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("more than 3600 s ahead of the server clock"),
+        "{detail}"
+    );
+    let ids: Vec<String> = all_events(app.store.as_ref())
+        .into_iter()
+        .map(|e| e.event_id)
+        .collect();
+    assert_eq!(ids, ["soon", "late"]);
+}
+
+#[tokio::test]
+async fn oversized_requests_get_413_and_store_nothing() {
+    let app = app_with(HttpSettings {
+        max_batch_events: 3,
+        max_body_bytes: 2048,
+        ..settings()
+    });
+    let event = access_event("x", "2025-01-01T00:00:00Z");
+    let four = format!("[{event},{event},{event},{event}]");
+    let reply = ingest_json(&app.router, &four).await;
+    let body = assert_problem(&reply, StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("over the limit of 3")
+    );
+    let ndjson = format!("{event}\n{event}\n\n{event}\n{event}\n");
+    let reply = send(
+        &app.router,
+        post_events(Some(INGEST_TOKEN), Some("application/x-ndjson"), ndjson),
+    )
+    .await;
+    assert_problem(&reply, StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large");
+    // Three is fine.
+    let reply = ingest_json(&app.router, &format!("[{event},{event},{event}]")).await;
+    assert_eq!(reply.json()["accepted"], 3);
+
+    // Too many bytes: announced by Content-Length, or not.
+    let big = format!("[{}]", vec![event.as_str(); 20].join(","));
+    assert!(big.len() > 2048);
+    let mut announced = post_events(Some(INGEST_TOKEN), Some("application/json"), big.clone());
+    announced
+        .headers_mut()
+        .insert(header::CONTENT_LENGTH, big.len().into());
+    let reply = send(&app.router, announced).await;
+    let body = assert_problem(&reply, StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large");
+    assert!(body["detail"].as_str().unwrap().contains("2048 bytes"));
+    let reply = ingest_json(&app.router, &big).await;
+    assert_problem(&reply, StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large");
+    assert_eq!(app.store.event_count().unwrap(), 3);
+}
+
+#[tokio::test]
+async fn unreadable_bodies_are_400_or_415() {
+    let app = app();
+    let check =
+        |content_type: Option<&'static str>, body: &'static [u8], status, slug: &'static str| {
+            let router = app.router.clone();
+            async move {
+                let reply =
+                    send(&router, post_events(Some(INGEST_TOKEN), content_type, body)).await;
+                assert_problem(&reply, status, slug)
+            }
+        };
+    let body = check(
+        Some("application/json"),
+        b"[\xff\xfe]",
+        StatusCode::BAD_REQUEST,
+        "invalid-body",
+    )
+    .await;
+    assert!(body["detail"].as_str().unwrap().contains("UTF-8"));
+    check(
+        Some("application/x-ndjson"),
+        b"{}\n\xff",
+        StatusCode::BAD_REQUEST,
+        "invalid-body",
+    )
+    .await;
+    let body = check(
+        Some("application/json"),
+        b"{\"type\":\"x\"}",
+        StatusCode::BAD_REQUEST,
+        "invalid-body",
+    )
+    .await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("expected a JSON array"),
+        "{body}"
+    );
+    check(
+        Some("application/json"),
+        b"[{}",
+        StatusCode::BAD_REQUEST,
+        "invalid-body",
+    )
+    .await;
+    check(
+        Some("text/csv"),
+        b"a,b",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported-media-type",
+    )
+    .await;
+    assert_eq!(app.store.event_count().unwrap(), 0);
+
+    // An empty batch is fine and says so.
+    let reply = ingest_json(&app.router, "[]").await;
+    assert_eq!(
+        (
+            reply.json()["accepted"].clone(),
+            reply.json()["first_seq"].clone()
+        ),
+        (json!(0), Value::Null)
+    );
+}
+
+// ---------------------------------------------------------------- auth
+
+#[tokio::test]
+async fn tokens_and_scopes() {
+    let app = app();
+    let event = format!("[{}]", access_event("x", "2025-01-01T00:00:00Z"));
+    let ingest = |token: Option<&'static str>| {
+        let router = app.router.clone();
+        let event = event.clone();
+        async move { send(&router, post_events(token, Some("application/json"), event)).await }
+    };
+
+    let reply = ingest(None).await;
+    assert_problem(&reply, StatusCode::UNAUTHORIZED, "unauthenticated");
+    assert_eq!(
+        reply.headers[header::WWW_AUTHENTICATE],
+        "Bearer realm=\"custos\""
+    );
+    let reply = ingest(Some("not-a-configured-token")).await;
+    assert_problem(&reply, StatusCode::UNAUTHORIZED, "unauthenticated");
+    assert!(!reply.text().contains("not-a-configured-token"));
+    let reply = ingest(Some(READ_TOKEN)).await;
+    let body = assert_problem(&reply, StatusCode::FORBIDDEN, "forbidden");
+    assert!(body["detail"].as_str().unwrap().contains("`ingest`"));
+    assert!(!reply.text().contains(READ_TOKEN));
+    assert_eq!(app.store.event_count().unwrap(), 0);
+    assert_eq!(ingest(Some(INGEST_TOKEN)).await.status, StatusCode::OK);
+    assert_eq!(ingest(Some(ADMIN_TOKEN)).await.status, StatusCode::OK);
+
+    let read = |uri: &'static str, token: Option<&'static str>| {
+        let router = app.router.clone();
+        async move { send(&router, get(uri, token)).await.status }
+    };
+    assert_eq!(read("/v1/alerts", Some(READ_TOKEN)).await, StatusCode::OK);
+    assert_eq!(read("/v1/alerts", Some(ADMIN_TOKEN)).await, StatusCode::OK);
+    assert_eq!(
+        read("/v1/alerts", Some(INGEST_TOKEN)).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(read("/v1/alerts", None).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(read("/metrics", None).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        read("/metrics", Some(INGEST_TOKEN)).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(read("/metrics", Some(READ_TOKEN)).await, StatusCode::OK);
+    for open in ["/healthz", "/readyz", "/openapi.json"] {
+        assert_eq!(read(open, None).await, StatusCode::OK, "{open}");
+    }
+
+    // Other schemes and malformed headers are not credentials.
+    let mut basic = post_events(None, Some("application/json"), event.clone());
+    basic
+        .headers_mut()
+        .insert(header::AUTHORIZATION, "Basic Zm9vOmJhcg==".parse().unwrap());
+    assert_eq!(
+        send(&app.router, basic).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn no_tokens_configured_means_no_access() {
+    let app = app_with(HttpSettings::default());
+    let reply = send(&app.router, get("/v1/alerts", Some(ADMIN_TOKEN))).await;
+    assert_problem(&reply, StatusCode::UNAUTHORIZED, "unauthenticated");
+}
+
+// ---------------------------------------------------------------- alerts
+
+struct AlertFixture {
+    alert_id: String,
+    detector: &'static str,
+    entity_id: String,
+    severity: usize,
+    ts_micros: i64,
+}
+
+const BASE_SECS: i64 = 1_735_689_600; // 2025-01-01T00:00:00Z
+const DETECTORS: [&str; 3] = ["agent_behavior", "action_risk", "conversation"];
+const SEVERITIES: [&str; 4] = ["low", "medium", "high", "critical"];
+
+fn fixtures() -> Vec<AlertFixture> {
+    (0..30)
+        .map(|i| AlertFixture {
+            alert_id: format!("al-{i}"),
+            detector: DETECTORS[i % 3],
+            entity_id: format!("a-{}", i % 4),
+            severity: (i * 7) % 4,
+            ts_micros: (BASE_SECS + i as i64 * 60) * 1_000_000,
+        })
+        .collect()
+}
+
+fn insert_alerts(store: &dyn Store) -> Vec<(AlertFixture, String)> {
+    let with_json: Vec<(AlertFixture, String)> = fixtures()
+        .into_iter()
+        .map(|f| {
+            let severity = custos_core::Severity::parse(SEVERITIES[f.severity]).unwrap();
+            let mut alert = Alert::new(
+                f.detector,
+                EventTime::from_micros(f.ts_micros),
+                Entity::new(EntityKind::Agent, f.entity_id.clone()),
+                severity,
+                0.5,
+            )
+            .reason(
+                "off_ticket_access",
+                "31 of 40 records opened today had no ticket",
+            );
+            alert.alert_id = f.alert_id.clone();
+            let json = serde_json::to_string(&alert).unwrap();
+            (f, json)
+        })
+        .collect();
+    let new: Vec<NewAlert> = with_json
+        .iter()
+        .map(|(f, json)| NewAlert {
+            alert_id: f.alert_id.clone(),
+            ts_micros: f.ts_micros,
+            detector: f.detector.to_owned(),
+            entity_kind: "agent".to_owned(),
+            entity_id: f.entity_id.clone(),
+            severity: SEVERITIES[f.severity].parse().unwrap(),
+            json: json.clone(),
+        })
+        .collect();
+    // Two appends, so pages cross an append boundary.
+    store.append_alerts(&new[..13], "pipeline", 5).unwrap();
+    store.append_alerts(&new[13..], "pipeline", 9).unwrap();
+    with_json
+}
+
+/// Follows `next_cursor` from the first page to the last; returns the ids.
+async fn every_page(router: &Router, query: &str) -> (Vec<String>, usize) {
+    let mut ids = Vec::new();
+    let mut pages = 0;
+    let mut cursor: Option<String> = None;
+    loop {
+        let uri = match &cursor {
+            None => format!("/v1/alerts?{query}"),
+            Some(c) => format!("/v1/alerts?{query}&cursor={c}"),
+        };
+        let reply = send(router, get(&uri, Some(READ_TOKEN))).await;
+        assert_eq!(reply.status, StatusCode::OK, "{uri}: {}", reply.text());
+        let page = reply.json();
+        pages += 1;
+        for alert in page["alerts"].as_array().unwrap() {
+            ids.push(alert["alert_id"].as_str().unwrap().to_owned());
+        }
+        match &page["next_cursor"] {
+            Value::Null => return (ids, pages),
+            Value::String(next) => cursor = Some(next.clone()),
+            other => panic!("next_cursor {other}"),
+        }
+        assert!(pages < 100, "pagination does not end");
+    }
+}
+
+#[tokio::test]
+async fn alerts_filter_and_paginate_visiting_each_once() {
+    let app = app();
+    let alerts = insert_alerts(app.store.as_ref());
+    let expect = |keep: &dyn Fn(&AlertFixture) -> bool| -> Vec<String> {
+        alerts
+            .iter()
+            .filter(|(f, _)| keep(f))
+            .map(|(f, _)| f.alert_id.clone())
+            .collect()
+    };
+
+    let (ids, pages) = every_page(&app.router, "limit=7").await;
+    assert_eq!(ids, expect(&|_| true));
+    assert_eq!(pages, 5);
+    let (ids, pages) = every_page(&app.router, "").await;
+    assert_eq!((ids.len(), pages), (30, 1));
+
+    let (ids, _) = every_page(&app.router, "detector=conversation&limit=3").await;
+    assert_eq!(ids, expect(&|f| f.detector == "conversation"));
+    assert_eq!(ids.len(), 10);
+
+    let (ids, _) = every_page(&app.router, "entity_kind=agent&entity_id=a-1&limit=2").await;
+    assert_eq!(ids, expect(&|f| f.entity_id == "a-1"));
+    let (ids, _) = every_page(&app.router, "entity_kind=customer").await;
+    assert!(ids.is_empty());
+
+    let (ids, _) = every_page(&app.router, "severity=high&limit=4").await;
+    assert_eq!(ids, expect(&|f| f.severity >= 2));
+    assert!(!ids.is_empty() && ids.len() < 30);
+
+    // `since` inclusive, `until` exclusive, in event time; offsets understood.
+    let since = (BASE_SECS + 5 * 60) * 1_000_000;
+    let until = (BASE_SECS + 12 * 60) * 1_000_000;
+    let (ids, _) = every_page(
+        &app.router,
+        "since=2025-01-01T00:05:00Z&until=2025-01-01T01:12:00%2B01:00&limit=4",
+    )
+    .await;
+    assert_eq!(
+        ids,
+        expect(&|f| f.ts_micros >= since && f.ts_micros < until)
+    );
+    assert_eq!(ids.len(), 7);
+
+    let (ids, _) = every_page(&app.router, "detector=agent_behavior&severity=critical").await;
+    assert_eq!(
+        ids,
+        expect(&|f| f.detector == "agent_behavior" && f.severity == 3)
+    );
+
+    // The alerts are returned exactly as stored.
+    let reply = send(&app.router, get("/v1/alerts?limit=1", Some(READ_TOKEN))).await;
+    let text = reply.text();
+    assert!(text.contains(&alerts[0].1), "{text}");
+}
+
+#[tokio::test]
+async fn bad_alert_parameters_are_named() {
+    let app = app();
+    for (query, parameter) in [
+        ("limit=0", "limit"),
+        ("limit=1001", "limit"),
+        ("limit=many", "limit"),
+        ("severity=urgent", "severity"),
+        ("since=yesterday", "since"),
+        ("until=2025-13-01T00:00:00Z", "until"),
+        ("cursor=abc", "cursor"),
+        ("colour=red", "colour"),
+        ("detector=a&detector=b", "detector"),
+    ] {
+        let reply = send(
+            &app.router,
+            get(&format!("/v1/alerts?{query}"), Some(READ_TOKEN)),
+        )
+        .await;
+        let body = assert_problem(&reply, StatusCode::BAD_REQUEST, "invalid-parameter");
+        assert_eq!(body["errors"][0]["parameter"], parameter, "{query}: {body}");
+        assert!(
+            body["detail"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("`{parameter}`")),
+            "{query}: {body}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------- errors
+
+#[tokio::test]
+async fn unknown_routes_and_methods_are_problems() {
+    let app = app();
+    let reply = send(&app.router, get("/v2/nothing", Some(ADMIN_TOKEN))).await;
+    let body = assert_problem(&reply, StatusCode::NOT_FOUND, "not-found");
+    assert_eq!(body["detail"], "no route for path `/v2/nothing`");
+    assert_eq!(body["title"], "not found");
+
+    let reply = send(&app.router, get("/v1/events", Some(ADMIN_TOKEN))).await;
+    let body = assert_problem(&reply, StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed");
+    assert_eq!(
+        body["detail"],
+        "method `GET` is not allowed on `/v1/events`"
+    );
+    assert_eq!(reply.headers[header::ALLOW], "POST");
+
+    let delete = Request::builder()
+        .method(Method::DELETE)
+        .uri("/v1/alerts")
+        .body(Body::empty())
+        .unwrap();
+    let reply = send(&app.router, delete).await;
+    assert_problem(&reply, StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed");
+}
+
+/// A store whose database can be switched off: the one fake of these tests,
+/// standing in for a PostgreSQL server that went away.
+struct SwitchableStore {
+    inner: SqliteStore,
+    down: AtomicBool,
+}
+
+impl SwitchableStore {
+    fn check(&self) -> Result<(), StoreError> {
+        if self.down.load(Ordering::SeqCst) {
+            Err(StoreError::Unavailable("connection refused".to_owned()))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl Store for SwitchableStore {
+    fn append_events(&self, batch: &[NewEvent]) -> Result<AppendReceipt, StoreError> {
+        self.check()?;
+        self.inner.append_events(batch)
+    }
+    fn read_events(&self, after_seq: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
+        self.check()?;
+        self.inner.read_events(after_seq, limit)
+    }
+    fn last_seq(&self) -> Result<u64, StoreError> {
+        self.check()?;
+        self.inner.last_seq()
+    }
+    fn event_count(&self) -> Result<u64, StoreError> {
+        self.check()?;
+        self.inner.event_count()
+    }
+    fn directory_current(
+        &self,
+        kind: DirectoryKind,
+        id: &str,
+    ) -> Result<Option<DirectoryRecord>, StoreError> {
+        self.check()?;
+        self.inner.directory_current(kind, id)
+    }
+    fn directory_history(
+        &self,
+        kind: DirectoryKind,
+        id: &str,
+    ) -> Result<Vec<DirectoryRecord>, StoreError> {
+        self.check()?;
+        self.inner.directory_history(kind, id)
+    }
+    fn append_alerts(
+        &self,
+        alerts: &[NewAlert],
+        cursor: &str,
+        cursor_seq: u64,
+    ) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.append_alerts(alerts, cursor, cursor_seq)
+    }
+    fn cursor(&self, name: &str) -> Result<u64, StoreError> {
+        self.check()?;
+        self.inner.cursor(name)
+    }
+    fn query_alerts(&self, query: &AlertQuery) -> Result<AlertPage, StoreError> {
+        self.check()?;
+        self.inner.query_alerts(query)
+    }
+    fn alert_count(&self) -> Result<u64, StoreError> {
+        self.check()?;
+        self.inner.alert_count()
+    }
+    fn ping(&self) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.ping()
+    }
+    fn backend(&self) -> &'static str {
+        "switchable"
+    }
+}
+
+#[tokio::test]
+async fn a_database_outage_is_503_and_the_server_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SwitchableStore {
+        inner: SqliteStore::open(dir.path()).unwrap(),
+        down: AtomicBool::new(false),
+    });
+    let app = app_on(dir, store.clone(), settings());
+    let batch = format!(
+        "[{},{}]",
+        access_event("a", "2025-01-01T00:00:00Z"),
+        access_event("b", "2025-01-01T00:00:01Z")
+    );
+
+    store.down.store(true, Ordering::SeqCst);
+    let reply = ingest_json(&app.router, &batch).await;
+    let body = assert_problem(&reply, StatusCode::SERVICE_UNAVAILABLE, "unavailable");
+    assert_eq!(body["detail"], "internal error");
+    assert!(body.get("accepted").is_none());
+    assert!(!reply.text().contains("connection refused"));
+    assert_eq!(reply.headers[header::RETRY_AFTER], "1");
+    let reply = send(&app.router, get("/v1/alerts", Some(READ_TOKEN))).await;
+    assert_problem(&reply, StatusCode::SERVICE_UNAVAILABLE, "unavailable");
+    let reply = send(&app.router, get("/readyz", None)).await;
+    assert_problem(&reply, StatusCode::SERVICE_UNAVAILABLE, "unavailable");
+    let reply = send(&app.router, get("/metrics", Some(READ_TOKEN))).await;
+    assert!(reply.text().contains("\ncustos_store_up 0\n"));
+    assert_eq!(
+        send(&app.router, get("/healthz", None)).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(app.state.metrics.ingest_accepted(), 0);
+
+    store.down.store(false, Ordering::SeqCst);
+    assert_eq!(store.inner.event_count().unwrap(), 0);
+    let reply = ingest_json(&app.router, &batch).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    // The failed attempt used up no sequence numbers.
+    assert_eq!(
+        (
+            reply.json()["first_seq"].clone(),
+            reply.json()["last_seq"].clone()
+        ),
+        (json!(1), json!(2))
+    );
+    assert_eq!(
+        send(&app.router, get("/readyz", None)).await.status,
+        StatusCode::OK
+    );
+}
+
+// ---------------------------------------------------------------- operations
+
+#[tokio::test]
+async fn health_readiness_and_metrics() {
+    let app = app();
+    let reply = send(&app.router, get("/healthz", None)).await;
+    assert_eq!(reply.json(), json!({"status": "ok"}));
+    let reply = send(&app.router, get("/readyz", None)).await;
+    assert_eq!(reply.json(), json!({"status": "ready"}));
+
+    app.state.pipeline_running.store(false, Ordering::SeqCst);
+    let reply = send(&app.router, get("/readyz", None)).await;
+    assert_problem(&reply, StatusCode::SERVICE_UNAVAILABLE, "unavailable");
+    app.state.pipeline_running.store(true, Ordering::SeqCst);
+
+    let batch = format!(
+        "[{},{}]",
+        access_event("a", "2025-01-01T00:00:00Z"),
+        "{\"type\":\"agent\"}"
+    );
+    ingest_json(&app.router, &batch).await;
+    app.state.metrics.add_alerts("agent_behavior", 2);
+    app.state.metrics.add_pipeline_processed(1);
+    app.state.metrics.set_pipeline_lag_events(0);
+    send(&app.router, get("/nope", None)).await;
+
+    let reply = send(&app.router, get("/metrics", Some(ADMIN_TOKEN))).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(
+        reply.content_type(),
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
+    let text = reply.text();
+    for line in [
+        "custos_ingest_events_accepted_total 1",
+        "custos_ingest_events_rejected_total 1",
+        "custos_ingest_commit_duration_seconds_count 1",
+        "custos_http_requests_total{method=\"POST\",route=\"/v1/events\",status=\"2xx\"} 1",
+        "custos_http_requests_total{method=\"GET\",route=\"/readyz\",status=\"5xx\"} 1",
+        "custos_http_requests_total{method=\"GET\",route=\"/readyz\",status=\"2xx\"} 1",
+        "custos_http_requests_total{method=\"\",route=\"unmatched\",status=\"4xx\"} 1",
+        "custos_alerts_total{detector=\"agent_behavior\"} 2",
+        "custos_pipeline_processed_events_total 1",
+        "custos_pipeline_running 1",
+        "custos_store_up 1",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing `{line}` in\n{text}"
+        );
+    }
+    assert!(!text.contains(ADMIN_TOKEN));
+}
+
+// ---------------------------------------------------------------- concurrency
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_ingest_gets_gap_free_unique_seqs() {
+    const TASKS: usize = 16;
+    const BATCHES: usize = 6;
+    const EVENTS: usize = 50;
+    let app = app();
+    let mut tasks = Vec::new();
+    for task in 0..TASKS {
+        let router = app.router.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut acknowledged = Vec::new();
+            for batch in 0..BATCHES {
+                let ids: Vec<String> = (0..EVENTS)
+                    .map(|i| format!("t{task}-b{batch}-{i}"))
+                    .collect();
+                let body = format!(
+                    "[{}]",
+                    ids.iter()
+                        .map(|id| access_event(id, "2025-01-01T00:00:00Z"))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                );
+                let reply = ingest_json(&router, &body).await;
+                assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+                let answer = reply.json();
+                let first = answer["first_seq"].as_u64().unwrap();
+                let last = answer["last_seq"].as_u64().unwrap();
+                assert_eq!(last - first + 1, EVENTS as u64);
+                acknowledged.push((first, ids));
+            }
+            acknowledged
+        }));
+    }
+    let mut by_seq: HashMap<u64, String> = HashMap::new();
+    for task in tasks {
+        for (first, ids) in task.await.unwrap() {
+            for (offset, id) in ids.into_iter().enumerate() {
+                assert!(
+                    by_seq.insert(first + offset as u64, id).is_none(),
+                    "seq given twice"
+                );
+            }
+        }
+    }
+    let total = TASKS * BATCHES * EVENTS;
+    assert_eq!(by_seq.len(), total);
+    let stored = all_events(app.store.as_ref());
+    assert_eq!(stored.len(), total);
+    for (position, event) in stored.iter().enumerate() {
+        assert_eq!(event.seq, position as u64 + 1, "gap-free from 1");
+        assert_eq!(
+            by_seq[&event.seq], event.event_id,
+            "acknowledged at its seq"
+        );
+    }
+}
+
+// ---------------------------------------------------------------- real port
+
+#[tokio::test]
+async fn serves_raw_http_on_a_real_port_and_shuts_down() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = app();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(custos_http::serve(listener, app.state.clone(), async {
+        let _ = stopped.await;
+    }));
+
+    let body = format!("{}\n", access_event("wire-1", "2025-01-01T00:00:00Z"));
+    let request = format!(
+        "POST /v1/events HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {INGEST_TOKEN}\r\n\
+         Content-Type: application/x-ndjson\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        stream.read_to_string(&mut response),
+    )
+    .await
+    .expect("answered in time")
+    .unwrap();
+    assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
+    assert!(
+        response
+            .to_ascii_lowercase()
+            .contains("content-type: application/json")
+    );
+    let (_, json_body) = response.split_once("\r\n\r\n").unwrap();
+    let answer: Value = serde_json::from_str(json_body).unwrap();
+    assert_eq!(answer["accepted"], 1);
+    assert_eq!(all_events(app.store.as_ref())[0].event_id, "wire-1");
+
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("shut down in time")
+        .unwrap()
+        .unwrap();
+    assert!(tokio::net::TcpStream::connect(address).await.is_err());
+}

@@ -1,0 +1,339 @@
+//! Configuration: one TOML file plus `CUSTOS_*` environment overrides,
+//! parsed strictly (unknown keys are an error), then validated into the
+//! resolved settings each part of custos takes.
+
+use anyhow::{Context as _, bail};
+use custos_core::{PipelineConfig, Span};
+use custos_http::{HttpSettings, Scope, TokenSpec};
+use serde::Deserialize;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A value that must never be printed: `Debug` and `Display` redact it.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// The configuration file's shape. Every field has a default, so no file at
+/// all is a valid configuration.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where the embedded store keeps its files (`CUSTOS_DATA_DIR`).
+    pub data_dir: Option<PathBuf>,
+    /// `postgres://...` to use PostgreSQL instead (`CUSTOS_DATABASE_URL`).
+    pub database_url: Option<Secret>,
+    /// Address `serve` listens on (`CUSTOS_LISTEN`).
+    pub listen: Option<String>,
+    /// `error`, `warn`, `info`, `debug` (`CUSTOS_LOG`).
+    pub log: Option<String>,
+    pub pipeline: PipelineSection,
+    pub http: HttpSection,
+    pub auth: AuthSection,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct PipelineSection {
+    /// How late an event may arrive and still be ordered (`CUSTOS_PIPELINE_LATENESS_SECS`).
+    pub lateness_secs: Option<u64>,
+    /// Closed tickets are forgotten after this many days (`CUSTOS_PIPELINE_TICKET_RETENTION_DAYS`).
+    pub ticket_retention_days: Option<u64>,
+    /// In `serve`, buffered events are flushed after this many idle seconds (`CUSTOS_PIPELINE_IDLE_FLUSH_SECS`).
+    pub idle_flush_secs: Option<u64>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpSection {
+    /// `CUSTOS_HTTP_MAX_BODY_BYTES`
+    pub max_body_bytes: Option<usize>,
+    /// `CUSTOS_HTTP_MAX_BATCH_EVENTS`
+    pub max_batch_events: Option<usize>,
+    /// `CUSTOS_HTTP_MAX_FUTURE_SKEW_SECS`
+    pub max_future_skew_secs: Option<u64>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthSection {
+    /// `CUSTOS_AUTH_TOKENS="name:scope+scope:token,..."` adds to these.
+    pub tokens: Vec<TokenConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenConfig {
+    pub name: String,
+    /// The token itself; prefer `token_sha256` in files others can read.
+    pub token: Option<Secret>,
+    /// Hex SHA-256 of the token.
+    pub token_sha256: Option<String>,
+    pub scopes: Vec<String>,
+}
+
+/// Settings resolved from the configuration, ready to use.
+#[derive(Debug)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub database_url: Option<Secret>,
+    pub listen: SocketAddr,
+    pub log: String,
+    pub pipeline: PipelineConfig,
+    pub idle_flush: Duration,
+    pub http: HttpSettings,
+}
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "./custos-data";
+
+/// The environment variables custos reads, in one place so the README and
+/// the code cannot disagree.
+pub const ENV_VARS: &[&str] = &[
+    "CUSTOS_CONFIG",
+    "CUSTOS_DATA_DIR",
+    "CUSTOS_DATABASE_URL",
+    "CUSTOS_LISTEN",
+    "CUSTOS_LOG",
+    "CUSTOS_PIPELINE_LATENESS_SECS",
+    "CUSTOS_PIPELINE_TICKET_RETENTION_DAYS",
+    "CUSTOS_PIPELINE_IDLE_FLUSH_SECS",
+    "CUSTOS_HTTP_MAX_BODY_BYTES",
+    "CUSTOS_HTTP_MAX_BATCH_EVENTS",
+    "CUSTOS_HTTP_MAX_FUTURE_SKEW_SECS",
+    "CUSTOS_AUTH_TOKENS",
+];
+
+impl Config {
+    /// Reads the file (if any), then applies the environment.
+    pub fn load(path: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Config> {
+        let mut config = match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read configuration file `{}`", path.display()))?;
+                Config::parse(&text).with_context(|| format!("invalid configuration file `{}`", path.display()))?
+            }
+            None => Config::default(),
+        };
+        config.apply_env(env)?;
+        Ok(config)
+    }
+
+    pub fn parse(text: &str) -> anyhow::Result<Config> {
+        // toml's message names the key and the line, e.g. "unknown field `lateness`".
+        toml::from_str(text).map_err(|e| anyhow::anyhow!("{}", e.to_string().trim_end()))
+    }
+
+    fn apply_env(&mut self, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+        fn number<T: std::str::FromStr>(env: &dyn Fn(&str) -> Option<String>, key: &str) -> anyhow::Result<Option<T>> {
+            match env(key) {
+                None => Ok(None),
+                Some(v) => v
+                    .trim()
+                    .parse()
+                    .map(Some)
+                    .map_err(|_| anyhow::anyhow!("environment variable `{key}` must be a whole number, got `{v}`")),
+            }
+        }
+        if let Some(v) = env("CUSTOS_DATA_DIR") {
+            self.data_dir = Some(PathBuf::from(v));
+        }
+        if let Some(v) = env("CUSTOS_DATABASE_URL") {
+            self.database_url = Some(Secret::new(v));
+        }
+        if let Some(v) = env("CUSTOS_LISTEN") {
+            self.listen = Some(v);
+        }
+        if let Some(v) = env("CUSTOS_LOG") {
+            self.log = Some(v);
+        }
+        self.pipeline.lateness_secs = number(env, "CUSTOS_PIPELINE_LATENESS_SECS")?.or(self.pipeline.lateness_secs);
+        self.pipeline.ticket_retention_days =
+            number(env, "CUSTOS_PIPELINE_TICKET_RETENTION_DAYS")?.or(self.pipeline.ticket_retention_days);
+        self.pipeline.idle_flush_secs = number(env, "CUSTOS_PIPELINE_IDLE_FLUSH_SECS")?.or(self.pipeline.idle_flush_secs);
+        self.http.max_body_bytes = number(env, "CUSTOS_HTTP_MAX_BODY_BYTES")?.or(self.http.max_body_bytes);
+        self.http.max_batch_events = number(env, "CUSTOS_HTTP_MAX_BATCH_EVENTS")?.or(self.http.max_batch_events);
+        self.http.max_future_skew_secs =
+            number(env, "CUSTOS_HTTP_MAX_FUTURE_SKEW_SECS")?.or(self.http.max_future_skew_secs);
+        if let Some(list) = env("CUSTOS_AUTH_TOKENS") {
+            for (i, item) in list.split(',').filter(|s| !s.trim().is_empty()).enumerate() {
+                let mut parts = item.trim().splitn(3, ':');
+                let (Some(name), Some(scopes), Some(token)) = (parts.next(), parts.next(), parts.next()) else {
+                    bail!("`CUSTOS_AUTH_TOKENS` item {} must look like `name:scope+scope:token`", i + 1);
+                };
+                self.auth.tokens.push(TokenConfig {
+                    name: name.to_owned(),
+                    token: Some(Secret::new(token)),
+                    token_sha256: None,
+                    scopes: scopes.split('+').map(str::to_owned).collect(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Validates into [`Settings`].
+    pub fn resolve(self) -> anyhow::Result<Settings> {
+        let listen_text = self.listen.unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+        let listen: SocketAddr = listen_text
+            .parse()
+            .map_err(|_| anyhow::anyhow!("`listen` must be an address like `127.0.0.1:8080`, got `{listen_text}`"))?;
+        if let Some(url) = &self.database_url {
+            let u = url.expose();
+            if !(u.starts_with("postgres://") || u.starts_with("postgresql://")) {
+                bail!("`database_url` must start with `postgres://` or `postgresql://`");
+            }
+        }
+        let lateness = self.pipeline.lateness_secs.unwrap_or(300);
+        if lateness > 86_400 {
+            bail!("`pipeline.lateness_secs` must be at most 86400 (one day), got `{lateness}`");
+        }
+        let mut tokens = Vec::new();
+        for t in self.auth.tokens {
+            if t.name.trim().is_empty() {
+                bail!("`auth.tokens` entries need a `name`");
+            }
+            let token_sha256 = match (&t.token, &t.token_sha256) {
+                (Some(secret), None) => {
+                    if secret.expose().len() < 16 {
+                        bail!("token `{}` is too short: use at least 16 characters", t.name);
+                    }
+                    custos_http::token_sha256(secret.expose())
+                }
+                (None, Some(hex)) => custos_http::parse_sha256_hex(hex)
+                    .map_err(|_| anyhow::anyhow!("token `{}`: `token_sha256` must be 64 hex digits", t.name))?,
+                _ => bail!("token `{}` needs exactly one of `token` or `token_sha256`", t.name),
+            };
+            let scopes = t
+                .scopes
+                .iter()
+                .map(|s| match s.as_str() {
+                    "ingest" => Ok(Scope::Ingest),
+                    "read" => Ok(Scope::Read),
+                    "admin" => Ok(Scope::Admin),
+                    other => Err(anyhow::anyhow!(
+                        "token `{}`: unknown scope `{other}`, expected `ingest`, `read` or `admin`",
+                        t.name
+                    )),
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            tokens.push(TokenSpec { name: t.name, token_sha256, scopes });
+        }
+        let mut http = HttpSettings { tokens, ..HttpSettings::default() };
+        if let Some(v) = self.http.max_body_bytes {
+            http.max_body_bytes = v;
+        }
+        if let Some(v) = self.http.max_batch_events {
+            if v == 0 {
+                bail!("`http.max_batch_events` must be at least 1");
+            }
+            http.max_batch_events = v;
+        }
+        if let Some(v) = self.http.max_future_skew_secs {
+            http.max_future_skew = Duration::from_secs(v);
+        }
+        Ok(Settings {
+            data_dir: self.data_dir.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+            database_url: self.database_url,
+            listen,
+            log: self.log.unwrap_or_else(|| "info".to_owned()),
+            pipeline: PipelineConfig {
+                lateness: Span::from_secs(lateness as i64),
+                ticket_retention: Span::from_days(self.pipeline.ticket_retention_days.unwrap_or(30) as i64),
+                ..PipelineConfig::default()
+            },
+            idle_flush: Duration::from_secs(self.pipeline.idle_flush_secs.unwrap_or(2)),
+            http,
+        })
+    }
+}
+
+pub fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn no_file_gives_the_defaults() {
+        let s = Config::load(None, &env(&[])).unwrap().resolve().unwrap();
+        assert_eq!(s.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(s.data_dir, PathBuf::from(DEFAULT_DATA_DIR));
+        assert_eq!(s.pipeline.lateness, Span::from_minutes(5));
+        assert!(s.http.tokens.is_empty());
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected_with_their_name() {
+        let err = Config::parse("listen = \"127.0.0.1:1\"\n[pipeline]\nlatenes_secs = 3\n").unwrap_err().to_string();
+        assert!(err.contains("latenes_secs"), "{err}");
+        assert!(err.contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let c = Config::parse("listen = \"127.0.0.1:1\"\n[pipeline]\nlateness_secs = 60\n").unwrap();
+        let mut c = c;
+        c.apply_env(&env(&[("CUSTOS_PIPELINE_LATENESS_SECS", "120"), ("CUSTOS_LISTEN", "127.0.0.1:9")])).unwrap();
+        let s = c.resolve().unwrap();
+        assert_eq!(s.pipeline.lateness, Span::from_secs(120));
+        assert_eq!(s.listen.port(), 9);
+        let bad = Config::load(None, &env(&[("CUSTOS_HTTP_MAX_BATCH_EVENTS", "lots")])).unwrap_err().to_string();
+        assert!(bad.contains("CUSTOS_HTTP_MAX_BATCH_EVENTS"), "{bad}");
+    }
+
+    #[test]
+    fn tokens_hash_and_never_print() {
+        let c = Config::load(None, &env(&[("CUSTOS_AUTH_TOKENS", "bot:ingest+read:0123456789abcdef-secret")])).unwrap();
+        let printed = format!("{c:?}");
+        assert!(!printed.contains("0123456789abcdef-secret"), "{printed}");
+        let s = c.resolve().unwrap();
+        assert_eq!(s.http.tokens[0].token_sha256, custos_http::token_sha256("0123456789abcdef-secret"));
+        assert_eq!(s.http.tokens[0].scopes, [Scope::Ingest, Scope::Read]);
+        let short = Config::load(None, &env(&[("CUSTOS_AUTH_TOKENS", "bot:read:short")])).unwrap().resolve();
+        assert!(short.unwrap_err().to_string().contains("too short"));
+        let scope = Config::load(None, &env(&[("CUSTOS_AUTH_TOKENS", "bot:root:0123456789abcdef0")])).unwrap().resolve();
+        assert!(scope.unwrap_err().to_string().contains("unknown scope `root`"));
+    }
+
+    #[test]
+    fn database_url_is_checked_and_hidden() {
+        let c = Config::load(None, &env(&[("CUSTOS_DATABASE_URL", "mysql://u:pw@h/db")])).unwrap();
+        assert!(!format!("{c:?}").contains("pw"));
+        let err = c.resolve().unwrap_err().to_string();
+        assert!(err.contains("postgres://") && !err.contains("pw"), "{err}");
+    }
+
+    #[test]
+    fn hex_round_trip() {
+        let h = custos_http::token_sha256("x");
+        assert_eq!(custos_http::parse_sha256_hex(&to_hex(&h)).ok(), Some(h));
+    }
+}

@@ -1,0 +1,152 @@
+//! The `custos` command: thin glue over the library crates.
+
+mod config;
+mod demo;
+mod detectors;
+mod load;
+mod replay;
+mod serve;
+mod tailer;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "custos", version, about = "Watches who watches customer data at a cryptocurrency exchange")]
+struct Cli {
+    /// Configuration file (TOML); `CUSTOS_*` environment variables override it.
+    #[arg(long, global = true, env = "CUSTOS_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Feed contract events through the whole pipeline in event time and
+    /// write every alert as NDJSON.
+    Replay {
+        /// NDJSON events, or `-` for standard input.
+        #[arg(long)]
+        input: String,
+        /// Where alerts go (default: standard output).
+        #[arg(long)]
+        alerts: Option<PathBuf>,
+    },
+    /// Run the HTTP API with durable ingest and the live pipeline.
+    Serve,
+    /// Write a simulated support floor (events.ndjson and truth.json).
+    Sim {
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+        /// Number of agents (default: the simulator's).
+        #[arg(long)]
+        agents: Option<u32>,
+        /// Number of customers (default: the simulator's).
+        #[arg(long)]
+        customers: Option<u32>,
+        /// Simulate no attacks (benign traffic only).
+        #[arg(long)]
+        no_attacks: bool,
+    },
+    /// Start the server, stream a simulated month through it, report what
+    /// custos caught, and keep serving until Ctrl-C.
+    Demo {
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Exit after the report instead of serving on.
+        #[arg(long)]
+        exit: bool,
+        /// Where the demo keeps its store (wiped at start).
+        #[arg(long, default_value = "./custos-demo-data")]
+        data_dir: PathBuf,
+    },
+    /// Load generator: POST simulated events to a running server.
+    Load {
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// Bearer token with the `ingest` scope (or `CUSTOS_LOAD_TOKEN`).
+        #[arg(long, env = "CUSTOS_LOAD_TOKEN", hide_env_values = true)]
+        token: String,
+        #[arg(long, default_value_t = 200_000)]
+        events: u64,
+        #[arg(long, default_value_t = 1_000)]
+        batch: usize,
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("custos: error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn settings(path: Option<&std::path::Path>) -> anyhow::Result<config::Settings> {
+    config::Config::load(path, &|k| std::env::var(k).ok())?.resolve()
+}
+
+fn init_logs(level: &str) {
+    let level = level.parse().unwrap_or(tracing::Level::INFO);
+    let _ = tracing_subscriber::fmt().with_max_level(level).with_writer(std::io::stderr).with_target(false).try_init();
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = settings(cli.config.as_deref())?;
+    match cli.command {
+        Command::Replay { input, alerts } => {
+            init_logs("warn");
+            let reader = replay::open_input(&input)?;
+            let mut writer = replay::open_output(alerts.as_deref())?;
+            let summary = replay::replay(reader, &mut writer, &settings)?;
+            eprint!("{}", summary.render(settings.pipeline.lateness.as_secs_f64()));
+            Ok(())
+        }
+        Command::Serve => {
+            init_logs(&settings.log);
+            serve::serve(settings)
+        }
+        Command::Sim { days, seed, out, agents, customers, no_attacks } => {
+            let mut config = custos_sim::SimConfig { days, seed, attacks: !no_attacks, ..Default::default() };
+            if let Some(a) = agents {
+                config.agents = a;
+            }
+            if let Some(c) = customers {
+                config.customers = c;
+            }
+            let started = std::time::Instant::now();
+            let summary = custos_sim::write_dir(config, &out)
+                .with_context(|| format!("cannot write the simulation to `{}`", out.display()))?;
+            eprintln!(
+                "custos sim: wrote {} in {:.1} s: {summary:?}",
+                out.display(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Command::Demo { days, seed, exit, data_dir } => {
+            init_logs("warn");
+            demo::demo(settings, demo::DemoOptions { days, seed, exit, data_dir })
+        }
+        Command::Load { url, token, events, batch, concurrency, seed } => {
+            let report = load::run(&load::LoadOptions { url, token, events, batch, concurrency, seed })?;
+            println!("{report}");
+            Ok(())
+        }
+    }
+}
