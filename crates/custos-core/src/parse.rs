@@ -247,7 +247,11 @@ fn nested<T: serde::de::DeserializeOwned>(
         .map(Some)
         .map_err(|e| {
             let pointer = format!("/{name}{}", pointer_of(e.path()));
-            let reason = format!("`{}`: {}", &pointer[1..].replace('/', "."), strip_position(&e.into_inner()));
+            let reason = format!(
+                "`{}`: {}",
+                &pointer[1..].replace('/', "."),
+                strip_position(&e.into_inner())
+            );
             Rejection::new(pointer, reason)
         })
 }
@@ -482,7 +486,9 @@ fn explain(text: &str, first: serde_json::Error) -> Rejection {
 fn strip_position(e: &serde_json::Error) -> String {
     let text = e.to_string();
     match text.rfind(" at line ") {
-        Some(at) if e.is_syntax() || e.is_eof() => format!("{} (column {})", &text[..at], e.column()),
+        Some(at) if e.is_syntax() || e.is_eof() => {
+            format!("{} (column {})", &text[..at], e.column())
+        }
         Some(at) => text[..at].to_owned(),
         None => text,
     }

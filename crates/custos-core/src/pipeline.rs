@@ -154,18 +154,10 @@ impl Pipeline {
         self.stats.processed += 1;
         self.stats.event_time = Some(now);
         if let EventBody::Unknown { type_name } = &event.body {
-            *self
-                .stats
-                .unknown_types
-                .entry(type_name.clone())
-                .or_default() += 1;
+            count(&mut self.stats.unknown_types, type_name);
             return;
         }
-        *self
-            .stats
-            .by_type
-            .entry(event.body.type_name().to_owned())
-            .or_default() += 1;
+        count(&mut self.stats.by_type, event.body.type_name());
         self.ctx.directory.apply(&event);
         for i in 0..self.detectors.len() {
             let signals = self.detectors[i].observe(&event, &mut self.ctx);
@@ -206,6 +198,17 @@ impl Pipeline {
             .directory
             .evict_tickets_closed_before(now.saturating_sub(self.config.ticket_retention));
         self.ctx.marks.expire(now);
+    }
+}
+
+/// Counts without allocating a key for names already seen (every event
+/// passes here).
+fn count(map: &mut BTreeMap<String, u64>, name: &str) {
+    match map.get_mut(name) {
+        Some(n) => *n += 1,
+        None => {
+            map.insert(name.to_owned(), 1);
+        }
     }
 }
 

@@ -95,7 +95,11 @@ impl ReorderBuffer {
     /// Pops the next event the watermark has passed.
     pub fn pop_ready(&mut self) -> Option<Event> {
         let watermark = self.watermark()?;
-        if self.heap.peek().is_some_and(|Reverse(p)| p.ts <= watermark) { self.pop_any() } else { None }
+        if self.heap.peek().is_some_and(|Reverse(p)| p.ts <= watermark) {
+            self.pop_any()
+        } else {
+            None
+        }
     }
 
     /// Pops the next event regardless of the watermark (end of input, or an

@@ -63,7 +63,13 @@ pub(crate) async fn ingest_events(
         .map_or(0, |since| since.as_micros() as i64);
     let max_events = settings.max_batch_events;
 
-    // Parsing a large batch takes milliseconds: keep it off the async workers.
+    // Parsing a large batch takes milliseconds: keep it off the async
+    // workers, and leave a core to the ingest thread.
+    let slot = state
+        .decode_slots
+        .acquire()
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
     let id = request_id.clone();
     let decoded = tokio::task::spawn_blocking(move || {
         let context = DecodeContext {
@@ -76,6 +82,7 @@ pub(crate) async fn ingest_events(
     })
     .await
     .map_err(|e| ApiError::internal(&e))??;
+    drop(slot);
 
     let accepted = decoded.events.len();
     let rejected = decoded.errors.len();

@@ -33,6 +33,7 @@ use custos_store::Store;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
+use tokio::sync::Semaphore;
 
 /// Limits and credentials of the HTTP edge, resolved from the configuration.
 #[derive(Clone, Debug)]
@@ -75,6 +76,9 @@ pub struct AppState {
     /// Set by the binary while its detection pipeline runs; `/readyz`
     /// answers 503 while it is false.
     pub pipeline_running: Arc<AtomicBool>,
+    /// Bounds how many request bodies are parsed at once, so parsing never
+    /// takes every core from the ingest thread that commits the results.
+    decode_slots: Arc<Semaphore>,
 }
 
 impl AppState {
@@ -87,12 +91,15 @@ impl AppState {
         pipeline_running: Arc<AtomicBool>,
     ) -> std::io::Result<AppState> {
         let ingestor = Ingestor::start(store.clone(), metrics.clone())?;
+        // One core stays with the ingest thread (and the async workers).
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
         Ok(AppState {
             store,
             settings: Arc::new(settings),
             metrics,
             ingestor,
             pipeline_running,
+            decode_slots: Arc::new(Semaphore::new(cores.saturating_sub(1).max(1))),
         })
     }
 }

@@ -1252,3 +1252,55 @@ async fn serves_raw_http_on_a_real_port_and_shuts_down() {
         .unwrap();
     assert!(tokio::net::TcpStream::connect(address).await.is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_the_store_refuses_fails_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let ingestor = custos_http::Ingestor::start(store.clone(), Arc::new(Metrics::new())).unwrap();
+    let event = |id: &str| NewEvent {
+        event_id: id.to_owned(),
+        event_type: "agent_access".to_owned(),
+        ts_micros: 0,
+        raw: access_event(id, "1970-01-01T00:00:00Z"),
+        directory: None,
+    };
+    // Submitted together, so the ingest thread may well commit them as one
+    // group; either way only the bad batch (an empty id) may fail.
+    let tasks: Vec<_> = (0..6)
+        .map(|batch| {
+            let ingestor = ingestor.clone();
+            let events: Vec<NewEvent> = (0..10)
+                .map(|i| {
+                    event(&if batch == 3 && i == 4 {
+                        String::new()
+                    } else {
+                        format!("b{batch}-{i}")
+                    })
+                })
+                .collect();
+            tokio::spawn(async move { ingestor.append(events).await })
+        })
+        .collect();
+    let mut receipts = Vec::new();
+    for (batch, task) in tasks.into_iter().enumerate() {
+        let result = task.await.unwrap();
+        if batch == 3 {
+            let error = result.unwrap_err();
+            assert!(!error.is_unavailable(), "{error}");
+            assert!(error.to_string().contains("event_id"), "{error}");
+        } else {
+            let receipt = result.unwrap();
+            assert_eq!(receipt.len(), 10);
+            receipts.push((receipt.first_seq, batch));
+        }
+    }
+    receipts.sort();
+    let stored = all_events(store.as_ref());
+    assert_eq!(stored.len(), 50);
+    for (first_seq, batch) in receipts {
+        let event = &stored[(first_seq - 1) as usize];
+        assert_eq!(event.event_id, format!("b{batch}-0"));
+    }
+    assert!(ingestor.is_running());
+}

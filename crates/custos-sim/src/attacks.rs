@@ -491,21 +491,30 @@ impl Gen {
                 self.arng.pick_str(text::victim_complies(scenario, lang)),
                 &vars,
             );
-            if scenario == ScamScenario::SafeWallet {
-                // The victim moves the funds while on the line, then says so.
-                let (l, end) = self.takeover(call, customer, scenario, t, (wallet_asset, &wallet));
+            if matches!(scenario, ScamScenario::SafeWallet | ScamScenario::ApiKey) {
+                // The victim acts while on the line, then says so: after
+                // creating the key, or after sending the funds.
+                let (l, first, end) =
+                    self.takeover(call, customer, scenario, t, (wallet_asset, &wallet));
                 loss = l;
-                t = end + gap(&mut self.arng);
-                say(self, t, false, &yes, Some(AttackRole::Compliance));
-                t += gap(&mut self.arng);
+                let acted = if scenario == ScamScenario::SafeWallet {
+                    end
+                } else {
+                    first
+                };
+                let mut said = acted + gap(&mut self.arng);
+                say(self, said, false, &yes, Some(AttackRole::Compliance));
+                said += gap(&mut self.arng);
                 let thanks = text::fill(self.arng.pick_str(text::scam_thanks(lang)), &vars);
-                say(self, t, true, &thanks, Some(AttackRole::Flag));
+                say(self, said, true, &thanks, Some(AttackRole::Flag));
+                t = end.max(said);
             } else {
                 say(self, t, false, &yes, Some(AttackRole::Compliance));
                 t += gap(&mut self.arng);
                 let thanks = text::fill(self.arng.pick_str(text::scam_thanks(lang)), &vars);
                 say(self, t, true, &thanks, Some(AttackRole::Flag));
-                let (l, end) = self.takeover(call, customer, scenario, t, (wallet_asset, &wallet));
+                let (l, _, end) =
+                    self.takeover(call, customer, scenario, t, (wallet_asset, &wallet));
                 loss = l;
                 t = end;
             }
@@ -637,8 +646,8 @@ impl Gen {
 
     // ----- account takeover -----------------------------------------------
 
-    /// The takeover after a successful call; returns the loss and the time
-    /// of its last event.
+    /// The takeover after a successful call; returns the loss and the times
+    /// of its first and last events.
     fn takeover(
         &mut self,
         call: u32,
@@ -646,7 +655,7 @@ impl Gen {
         scenario: ScamScenario,
         t0: i64,
         wallet: (usize, &str),
-    ) -> (f64, i64) {
+    ) -> (f64, i64, i64) {
         let (home, balance) = {
             let c = &self.world.customers[customer as usize];
             (usize::from(c.country), c.balance)
@@ -757,7 +766,6 @@ impl Gen {
             ScamScenario::RemoteAccess => {
                 // Remote control of the victim's own machine: their device
                 // and IP, none of the usual "new device" signals.
-                t += self.arng.range(120, 420);
                 let line = self.action_line(&Action {
                     ts: t,
                     customer,
@@ -782,7 +790,7 @@ impl Gen {
             a.start_ts = rfc3339(start);
             a.loss_usd = round2(loss);
         }
-        (loss, t)
+        (loss, start, t)
     }
 
     // ----- new address withdrawal -----------------------------------------

@@ -140,6 +140,8 @@ pub(crate) struct Gen {
     pub shifts: ShiftTable,
     pub recent: Vec<RecentTicket>,
     pub counts: [u64; 8],
+    /// Size of the previous day's batch, to size the next one.
+    last_batch: usize,
     /// Harvests in progress or done: (index in `truth.attacks`, agent,
     /// victims, first ts, last ts).
     pub harvest_state: Vec<crate::attacks::HarvestState>,
@@ -186,6 +188,7 @@ impl Gen {
             shifts: ShiftTable { on: Vec::new() },
             recent: Vec::new(),
             counts: [0; 8],
+            last_batch: 0,
             harvest_state: Vec::new(),
         };
         sim.plan_benign();
@@ -408,7 +411,9 @@ impl Gen {
     pub(crate) fn generate_day(&mut self, d: u32) -> Vec<Pending> {
         self.day = d;
         self.day_start = self.cfg.start + i64::from(d) * DAY;
-        self.batch = std::mem::take(&mut self.carry);
+        let mut batch = Vec::with_capacity(self.last_batch + self.last_batch / 4 + 1024);
+        batch.append(&mut self.carry);
+        self.batch = batch;
         if d == 0 {
             self.directory();
         }
@@ -426,16 +431,23 @@ impl Gen {
         let day_end = self.day_start + DAY;
         let last = d + 1 >= self.cfg.days;
         let batch = std::mem::take(&mut self.batch);
-        let mut ready = Vec::with_capacity(batch.len());
+        self.last_batch = batch.len();
+        // Sort small keys, not the events themselves: moving the 72-byte
+        // events around during the sort is what costs.
+        let mut keys: Vec<(i64, u64, u32)> = Vec::with_capacity(batch.len());
+        let mut slots: Vec<Option<Pending>> = Vec::with_capacity(batch.len());
         for p in batch {
             if last || p.arrival < day_end {
-                ready.push(p);
+                keys.push((p.arrival, p.seq, slots.len() as u32));
+                slots.push(Some(p));
             } else {
                 self.carry.push(p);
             }
         }
-        ready.sort_unstable_by_key(|p| (p.arrival, p.seq));
-        ready
+        keys.sort_unstable();
+        keys.iter()
+            .filter_map(|&(_, _, i)| slots[i as usize].take())
+            .collect()
     }
 
     /// Events waiting for a later day's batch.
@@ -730,5 +742,97 @@ impl Gen {
     pub(crate) fn add_benign(&mut self, benign: Benign) -> u32 {
         self.truth.benign.push(benign);
         (self.truth.benign.len() - 1) as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine(days: u32, customers: u32) -> Gen {
+        Gen::new(SimConfig {
+            days,
+            agents: 30,
+            customers,
+            ..SimConfig::default()
+        })
+    }
+
+    #[test]
+    fn overnight_shifts_continue_into_the_next_day() {
+        let g = engine(7, 50);
+        let agent = (0..g.world.agents.len())
+            .find(|&a| g.world.agents[a].overnight() && g.works(a, 0) && g.works(a, 1))
+            .unwrap_or_default();
+        let (s, e) = g.world.agents[agent].shift();
+        assert!(e < s, "an overnight agent exists");
+        assert!(g.on_shift(agent, 0, u32::from(s)));
+        assert!(g.on_shift(agent, 1, 0), "still at work after midnight");
+        assert!(g.on_shift(agent, 1, u32::from(e) - 1));
+        let ends_late = g.overtime(agent, 0);
+        assert_eq!(
+            g.on_shift(agent, 1, u32::from(e)),
+            ends_late,
+            "the hour after the shift is overtime only"
+        );
+        assert!(!g.on_shift(agent, 1, u32::from(e) + 2));
+        assert_eq!(g.workday_at(agent, g.cfg.start + DAY + 3600), 0);
+    }
+
+    #[test]
+    fn days_off_are_two_consecutive_weekdays() {
+        let g = engine(7, 50);
+        for a in 0..g.world.agents.len() {
+            if g.world.agents[a].first_day > 0 {
+                continue; // a new hire
+            }
+            let off: Vec<i64> = (0..7).filter(|&d| !g.works(a, d)).collect();
+            assert_eq!(off.len(), 2, "agent {a} works five days a week");
+            assert!(
+                off[1] - off[0] == 1 || (off[0] == 0 && off[1] == 6),
+                "{off:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn events_after_the_run_are_dropped_and_ids_go_after_ts() {
+        let mut g = engine(1, 50);
+        g.cfg.jitter = false;
+        let inside = Line::new(EventKind::AgentSession, g.cfg.start + 10);
+        assert!(g.push(inside, Tag::None));
+        let after = Line::new(EventKind::AgentSession, g.run_end);
+        assert!(!g.push(after, Tag::None));
+        let p = g.batch.pop().unwrap_or_else(|| unreachable!());
+        let line = g.emit(p);
+        assert_eq!(
+            line,
+            "{\"type\":\"agent_session\",\"ts\":\"2025-03-03T00:00:10Z\",\"id\":\"e1\"}"
+        );
+        assert_eq!(g.truth.events, 1);
+        assert_eq!(g.counts[EventKind::AgentSession.index()], 1);
+    }
+
+    #[test]
+    fn late_events_wait_for_the_next_batch_in_arrival_order() {
+        let mut g = engine(2, 3_000);
+        let day0 = g.generate_day(0);
+        assert!(
+            day0.windows(2)
+                .all(|w| (w[0].arrival, w[0].seq) < (w[1].arrival, w[1].seq))
+        );
+        let day_end = g.cfg.start + DAY;
+        assert!(day0.iter().all(|p| p.arrival < day_end));
+        assert!(g.carry.iter().all(|p| p.arrival >= day_end));
+        assert!(
+            day0.iter().any(|p| p.arrival > p.ts),
+            "some events are late"
+        );
+        assert!(day0.iter().all(|p| p.arrival - p.ts <= MAX_LATENESS));
+        let carried = g.carry.len();
+        assert!(carried > 0, "overnight shifts and open tickets spill over");
+        let day1 = g.generate_day(1);
+        assert!(g.carry.is_empty(), "the last day flushes everything");
+        assert!(day1.len() >= carried);
     }
 }

@@ -174,22 +174,19 @@ impl Line {
 /// Writes `number` in decimal, zero-padded to at least `width` digits.
 pub(crate) fn push_padded(buf: &mut String, number: impl Into<u64>, width: usize) {
     let mut rest: u64 = number.into();
-    let mut digits = [0u8; 20];
-    let mut len = 0;
+    // Filled from the right; 24 bytes hold any u64 with a width up to 24.
+    let mut digits = [b'0'; 24];
+    let mut pos = digits.len();
     loop {
-        digits[len] = b'0' + (rest % 10) as u8;
-        len += 1;
+        pos -= 1;
+        digits[pos] = b'0' + (rest % 10) as u8;
         rest /= 10;
         if rest == 0 {
             break;
         }
     }
-    for _ in len..width {
-        buf.push('0');
-    }
-    for &d in digits[..len].iter().rev() {
-        buf.push(char::from(d));
-    }
+    let pos = pos.min(digits.len().saturating_sub(width));
+    buf.push_str(std::str::from_utf8(&digits[pos..]).unwrap_or_default());
 }
 
 /// Writes `value` as a JSON string literal, escaping quotes, backslashes and

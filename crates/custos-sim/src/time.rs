@@ -54,29 +54,23 @@ pub fn date(ts: i64) -> String {
 
 pub(crate) fn push_rfc3339(buf: &mut String, ts: i64) {
     let (y, m, d) = civil_from_days(ts.div_euclid(DAY));
-    let secs = ts.rem_euclid(DAY);
+    let secs = ts.rem_euclid(DAY) as u32;
     let year = y.clamp(0, 9999) as u32;
-    push_digits(buf, year / 100, 2);
-    push_digits(buf, year % 100, 2);
-    buf.push('-');
-    push_digits(buf, m, 2);
-    buf.push('-');
-    push_digits(buf, d, 2);
-    buf.push('T');
-    push_digits(buf, (secs / 3600) as u32, 2);
-    buf.push(':');
-    push_digits(buf, ((secs / 60) % 60) as u32, 2);
-    buf.push(':');
-    push_digits(buf, (secs % 60) as u32, 2);
-    buf.push('Z');
-}
-
-fn push_digits(buf: &mut String, value: u32, width: u32) {
-    let mut div = 10u32.pow(width - 1);
-    while div > 0 {
-        buf.push(char::from(b'0' + ((value / div) % 10) as u8));
-        div /= 10;
-    }
+    let mut out = *b"0000-00-00T00:00:00Z";
+    let mut put = |at: usize, value: u32, width: usize| {
+        let mut v = value;
+        for i in (0..width).rev() {
+            out[at + i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, year, 4);
+    put(5, m, 2);
+    put(8, d, 2);
+    put(11, secs / 3600, 2);
+    put(14, (secs / 60) % 60, 2);
+    put(17, secs % 60, 2);
+    buf.push_str(std::str::from_utf8(&out).unwrap_or_default());
 }
 
 /// Parses an RFC 3339 timestamp (`Z` or a `±HH:MM` offset, optional fraction,

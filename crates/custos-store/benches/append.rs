@@ -59,7 +59,10 @@ fn sqlite(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path()).unwrap();
     let sample: usize = batch(None).iter().map(|e| e.raw.len()).sum::<usize>() / BATCH_LEN;
-    eprintln!("average raw event size: {sample} bytes; sqlite in {}", dir.path().display());
+    eprintln!(
+        "average raw event size: {sample} bytes; sqlite in {}",
+        dir.path().display()
+    );
     bench_store(c, "sqlite", &store);
 }
 

@@ -73,8 +73,9 @@ fn check_text(context: &dyn Fn() -> String, field: &str, value: &str) -> Result<
 
 /// A sequence number as the databases store it (a signed 64-bit integer).
 pub(crate) fn seq_to_sql(field: &str, seq: u64) -> Result<i64, StoreError> {
-    i64::try_from(seq)
-        .map_err(|_| StoreError::Invalid(format!("`{field}` `{seq}` is larger than `{}`", i64::MAX)))
+    i64::try_from(seq).map_err(|_| {
+        StoreError::Invalid(format!("`{field}` `{seq}` is larger than `{}`", i64::MAX))
+    })
 }
 
 /// A lower bound for `seq > bound` queries: values past the storable range
@@ -112,7 +113,8 @@ pub(crate) struct DirectoryRow<'a> {
 }
 
 /// The directory versions of a batch whose first event gets `first_seq`, in
-/// batch order.
+/// batch order. With `first_seq = 1` the `seq` of a row is its 1-based
+/// position in the batch.
 pub(crate) fn directory_rows(batch: &[NewEvent], first_seq: i64) -> Vec<DirectoryRow<'_>> {
     batch
         .iter()

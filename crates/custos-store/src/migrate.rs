@@ -59,14 +59,16 @@ mod tests {
                 assert!(!migration.sql.trim().is_empty());
             }
         }
-        let names = |list: &[Migration]| list.iter().map(|m| (m.version, m.name)).collect::<Vec<_>>();
+        let names =
+            |list: &[Migration]| list.iter().map(|m| (m.version, m.name)).collect::<Vec<_>>();
         assert_eq!(names(SQLITE_MIGRATIONS), names(POSTGRES_MIGRATIONS));
     }
 
     #[test]
     fn pending_skips_what_is_applied() {
         let versions = |applied| {
-            pending(SQLITE_MIGRATIONS, applied).map(|list| list.iter().map(|m| m.version).collect::<Vec<_>>())
+            pending(SQLITE_MIGRATIONS, applied)
+                .map(|list| list.iter().map(|m| m.version).collect::<Vec<_>>())
         };
         let latest = SQLITE_MIGRATIONS.len() as i64;
         assert_eq!(versions(0), Ok((1..=latest).collect()));

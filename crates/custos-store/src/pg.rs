@@ -44,19 +44,9 @@ const READ_COUNTER: &str = "SELECT last, total FROM counters WHERE name = $1::te
 
 /// Taking the counter row's lock until commit serializes writers, which makes
 /// sequence numbers gap-free and batches visible in sequence order.
-const BUMP_COUNTER: &str = "UPDATE counters SET last = last + $2::bigint, total = total + $2::bigint
+const BUMP_COUNTER: &str =
+    "UPDATE counters SET last = last + $2::bigint, total = total + $2::bigint
      WHERE name = $1::text RETURNING last";
-
-const INSERT_EVENTS: &str = "INSERT INTO events (seq, event_id, event_type, ts_micros, raw)
-     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[])";
-
-const INSERT_HISTORY: &str = "INSERT INTO directory_history (kind, id, ts_micros, seq)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])";
-
-const UPSERT_CURRENT: &str = "INSERT INTO directory_current (kind, id, ts_micros, seq)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])
-     ON CONFLICT (kind, id) DO UPDATE SET ts_micros = excluded.ts_micros, seq = excluded.seq
-     WHERE excluded.ts_micros >= directory_current.ts_micros";
 
 const FIND_ALERT_ID: &str =
     "SELECT alert_id FROM alerts WHERE alert_id = ANY($1::text[]) ORDER BY seq LIMIT 1";
@@ -68,6 +58,32 @@ const INSERT_ALERTS: &str = "INSERT INTO alerts
 
 const UPSERT_CURSOR: &str = "INSERT INTO cursors (name, seq) VALUES ($1::text, $2::bigint)
      ON CONFLICT (name) DO UPDATE SET seq = excluded.seq";
+
+/// The whole append in one statement (one round trip inside the
+/// transaction): bump the counter, then insert the events, the directory
+/// history and the current rows at `base + position in the batch`.
+const APPEND_EVENTS: &str = "WITH bump AS (
+         UPDATE counters SET last = last + $1::bigint, total = total + $1::bigint
+         WHERE name = 'events' RETURNING last - $1::bigint AS base
+     ), inserted AS (
+         INSERT INTO events (seq, event_id, event_type, ts_micros, raw)
+         SELECT bump.base + e.ord, e.event_id, e.event_type, e.ts_micros, e.raw
+         FROM bump, unnest($2::text[], $3::text[], $4::bigint[], $5::text[])
+              WITH ORDINALITY AS e(event_id, event_type, ts_micros, raw, ord)
+     ), history AS (
+         INSERT INTO directory_history (kind, id, ts_micros, seq)
+         SELECT h.kind, h.id, h.ts_micros, bump.base + h.ord
+         FROM bump, unnest($6::text[], $7::text[], $8::bigint[], $9::bigint[])
+              AS h(kind, id, ts_micros, ord)
+     ), current AS (
+         INSERT INTO directory_current (kind, id, ts_micros, seq)
+         SELECT c.kind, c.id, c.ts_micros, bump.base + c.ord
+         FROM bump, unnest($10::text[], $11::text[], $12::bigint[], $13::bigint[])
+              AS c(kind, id, ts_micros, ord)
+         ON CONFLICT (kind, id) DO UPDATE SET ts_micros = excluded.ts_micros, seq = excluded.seq
+         WHERE excluded.ts_micros > directory_current.ts_micros
+     )
+     SELECT base FROM bump";
 
 const READ_EVENTS: &str = "SELECT seq, event_id, event_type, ts_micros, raw FROM events
      WHERE seq > $1::bigint ORDER BY seq LIMIT $2::bigint";
@@ -329,7 +345,10 @@ fn check_schema_name(schema: &str) -> Result<(), StoreError> {
 /// `user@host:port/dbname`, plus the schema: what messages show of a
 /// connection (the password is never part of it).
 fn describe(config: &Config, schema: Option<&str>) -> String {
-    let user = config.get_user().map(|user| format!("{user}@")).unwrap_or_default();
+    let user = config
+        .get_user()
+        .map(|user| format!("{user}@"))
+        .unwrap_or_default();
     let hosts: Vec<String> = config
         .get_hosts()
         .iter()
@@ -432,7 +451,10 @@ fn prepared(
 
 fn migrate(client: &mut Client) -> Result<(), Failure> {
     let mut tx = client.transaction()?;
-    tx.execute("SELECT pg_advisory_xact_lock($1::bigint)", &[&MIGRATION_LOCK_KEY])?;
+    tx.execute(
+        "SELECT pg_advisory_xact_lock($1::bigint)",
+        &[&MIGRATION_LOCK_KEY],
+    )?;
     tx.batch_execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
              version    BIGINT PRIMARY KEY,
@@ -464,10 +486,7 @@ impl Store for PostgresStore {
     fn append_events(&self, batch: &[NewEvent]) -> Result<AppendReceipt, StoreError> {
         validate_events(batch)?;
         if batch.is_empty() {
-            let last = seq_from_sql(self.run(&self.writer, "read a counter", |client, statements| {
-                let statement = prepared(client, statements, READ_COUNTER)?;
-                Ok(client.query_one(&statement, &[&"events"])?.try_get::<_, i64>(0)?)
-            })?)?;
+            let last = seq_from_sql(self.read_counter("events")?.0)?;
             return Ok(AppendReceipt {
                 first_seq: last + 1,
                 last_seq: last,
@@ -478,27 +497,40 @@ impl Store for PostgresStore {
         let event_types: Vec<&str> = batch.iter().map(|e| e.event_type.as_str()).collect();
         let timestamps: Vec<i64> = batch.iter().map(|e| e.ts_micros).collect();
         let raws: Vec<&str> = batch.iter().map(|e| e.raw.as_str()).collect();
+        // Directory rows carry their 1-based position in the batch; the SQL
+        // adds the counter's base. Positions order like sequence numbers, so
+        // the candidates are the same as with real numbers.
+        let rows = directory_rows(batch, 1);
+        let history = directory_columns(&rows);
+        let current = directory_columns(&current_candidates(&rows));
 
-        let (first_seq, last_seq) = self.run(&self.writer, "append events", |client, statements| {
-            let mut tx = client.transaction()?;
-            let bump = prepared(&mut tx, statements, BUMP_COUNTER)?;
-            let last_seq: i64 = tx.query_one(&bump, &[&"events", &count])?.try_get(0)?;
-            let first_seq = last_seq - count + 1;
-            let seqs: Vec<i64> = (first_seq..=last_seq).collect();
-            let insert = prepared(&mut tx, statements, INSERT_EVENTS)?;
-            tx.execute(&insert, &[&seqs, &event_ids, &event_types, &timestamps, &raws])?;
-
-            let rows = directory_rows(batch, first_seq);
-            if !rows.is_empty() {
-                let history = prepared(&mut tx, statements, INSERT_HISTORY)?;
-                tx.execute(&history, &directory_columns(&rows).params())?;
-                let candidates = current_candidates(&rows);
-                let current = prepared(&mut tx, statements, UPSERT_CURRENT)?;
-                tx.execute(&current, &directory_columns(&candidates).params())?;
-            }
-            tx.commit().map_err(Failure::Commit)?;
-            Ok((first_seq, last_seq))
-        })?;
+        let (first_seq, last_seq) =
+            self.run(&self.writer, "append events", |client, statements| {
+                let mut tx = client.transaction()?;
+                let append = prepared(&mut tx, statements, APPEND_EVENTS)?;
+                let base: i64 = tx
+                    .query_one(
+                        &append,
+                        &[
+                            &count,
+                            &event_ids,
+                            &event_types,
+                            &timestamps,
+                            &raws,
+                            &history.kinds,
+                            &history.ids,
+                            &history.timestamps,
+                            &history.positions,
+                            &current.kinds,
+                            &current.ids,
+                            &current.timestamps,
+                            &current.positions,
+                        ],
+                    )?
+                    .try_get(0)?;
+                tx.commit().map_err(Failure::Commit)?;
+                Ok((base + 1, base + count))
+            })?;
         Ok(AppendReceipt {
             first_seq: seq_from_sql(first_seq)?,
             last_seq: seq_from_sql(last_seq)?,
@@ -662,13 +694,7 @@ struct DirectoryColumns<'a> {
     kinds: Vec<&'static str>,
     ids: Vec<&'a str>,
     timestamps: Vec<i64>,
-    seqs: Vec<i64>,
-}
-
-impl DirectoryColumns<'_> {
-    fn params(&self) -> [&(dyn ToSql + Sync); 4] {
-        [&self.kinds, &self.ids, &self.timestamps, &self.seqs]
-    }
+    positions: Vec<i64>,
 }
 
 fn directory_columns<'a>(rows: &[crate::batch::DirectoryRow<'a>]) -> DirectoryColumns<'a> {
@@ -676,7 +702,7 @@ fn directory_columns<'a>(rows: &[crate::batch::DirectoryRow<'a>]) -> DirectoryCo
         kinds: rows.iter().map(|row| row.kind.as_str()).collect(),
         ids: rows.iter().map(|row| row.id).collect(),
         timestamps: rows.iter().map(|row| row.ts_micros).collect(),
-        seqs: rows.iter().map(|row| row.seq).collect(),
+        positions: rows.iter().map(|row| row.seq).collect(),
     }
 }
 
@@ -732,7 +758,10 @@ mod tests {
         assert!(message.starts_with("invalid store request: "), "{message}");
         assert!(!message.contains("hunter2"), "{message}");
         // The cause is kept: the client's own text is only the error kind.
-        assert!(message.contains("invalid value for option `port`"), "{message}");
+        assert!(
+            message.contains("invalid value for option `port`"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -745,7 +774,8 @@ mod tests {
 
     #[test]
     fn unavailable_codes_are_connection_and_shutdown_classes() {
-        let check = |code: &str, expect: bool| assert_eq!(is_unavailable_code(code), expect, "{code}");
+        let check =
+            |code: &str, expect: bool| assert_eq!(is_unavailable_code(code), expect, "{code}");
         check("08006", true); // connection_failure
         check("57P01", true); // admin_shutdown
         check("57P03", true); // cannot_connect_now

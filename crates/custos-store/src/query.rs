@@ -71,7 +71,11 @@ pub(crate) fn alert_query_sql(
             sql.push_str(" AND ");
         }
         params.push(value);
-        let _ = write!(sql, "{condition} {}", placeholder(dialect, params.len(), value));
+        let _ = write!(
+            sql,
+            "{condition} {}",
+            placeholder(dialect, params.len(), value)
+        );
     }
     let fetch = SqlValue::Int(limit_to_sql(page_size).saturating_add(1));
     params.push(fetch);

@@ -4,7 +4,8 @@
 //! One writer connection and one reader connection, each behind its own
 //! mutex: in WAL mode readers see the last committed state and are never
 //! blocked by the writer, so `/readyz` and queries stay fast during a large
-//! append.
+//! append. A third connection on a background thread checkpoints the WAL
+//! into the database file, so appends do not pay for checkpoint fsyncs.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -51,7 +52,7 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Mutex<Connection>,
     reader: Mutex<Connection>,
-    checkpointer: Option<Checkpointer>,
+    checkpointer: Checkpointer,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -84,12 +85,7 @@ impl SqliteStore {
             .pragma_update(None, "query_only", true)
             .map_err(|e| sql_error("configure the reader", e))?;
 
-        let checkpointer = if std::env::var("CUSTOS_SQLITE_NO_BG").is_ok() {
-            writer.execute_batch("PRAGMA wal_autocheckpoint = 1000").map_err(|e| sql_error("x", e))?;
-            None
-        } else {
-            Some(Checkpointer::start(&path)?)
-        };
+        let checkpointer = Checkpointer::start(&path)?;
 
         Ok(SqliteStore {
             path,
@@ -123,9 +119,6 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
 /// at each commit), at the cost of one fsync per transaction: that is why
 /// callers append in batches.
 fn configure_writer(connection: &Connection) -> Result<(), StoreError> {
-    if let Ok(extra) = std::env::var("CUSTOS_SQLITE_EXPERIMENT") {
-        connection.execute_batch(&extra).map_err(|e| sql_error("experiment", e))?;
-    }
     let journal_mode: String = connection
         .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
         .map_err(|e| sql_error("enable WAL mode", e))?;
@@ -320,13 +313,16 @@ fn is_unique_violation(error: &rusqlite::Error) -> bool {
 fn read_counter(connection: &Connection, name: &str) -> Result<(i64, i64), StoreError> {
     connection
         .prepare_cached("SELECT last, total FROM counters WHERE name = ?1")
-        .and_then(|mut statement| {
-            statement.query_row([name], |row| Ok((row.get(0)?, row.get(1)?)))
-        })
+        .and_then(|mut statement| statement.query_row([name], |row| Ok((row.get(0)?, row.get(1)?))))
         .map_err(|e| sql_error("read a counter", e))
 }
 
-fn bump_counter(connection: &Connection, name: &str, last: i64, added: i64) -> Result<(), StoreError> {
+fn bump_counter(
+    connection: &Connection,
+    name: &str,
+    last: i64,
+    added: i64,
+) -> Result<(), StoreError> {
     connection
         .prepare_cached("UPDATE counters SET last = ?2, total = total + ?3 WHERE name = ?1")
         .and_then(|mut statement| statement.execute(params![name, last, added]))
@@ -416,9 +412,7 @@ impl Store for SqliteStore {
         }
         tx.commit().map_err(|e| sql_error(context, e))?;
         drop(connection);
-        if let Some(checkpointer) = &self.checkpointer {
-            checkpointer.notify();
-        }
+        self.checkpointer.notify();
         Ok(AppendReceipt {
             first_seq: seq_from_sql(first_seq)?,
             last_seq: seq_from_sql(last_seq)?,
@@ -593,7 +587,10 @@ impl Store for SqliteStore {
             .and_then(|mut statement| statement.execute(params![cursor, cursor_seq]))
             .map_err(|e| sql_error(context, e))?;
         }
-        tx.commit().map_err(|e| sql_error(context, e))
+        tx.commit().map_err(|e| sql_error(context, e))?;
+        drop(connection);
+        self.checkpointer.notify();
+        Ok(())
     }
 
     fn cursor(&self, name: &str) -> Result<u64, StoreError> {

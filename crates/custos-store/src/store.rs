@@ -186,7 +186,9 @@ pub struct AppendReceipt {
 impl AppendReceipt {
     /// How many events were appended.
     pub fn len(&self) -> u64 {
-        self.last_seq.saturating_add(1).saturating_sub(self.first_seq)
+        self.last_seq
+            .saturating_add(1)
+            .saturating_sub(self.first_seq)
     }
 
     /// True when no event was appended.

@@ -22,8 +22,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use custos_store::{
-    AlertQuery, DirectoryKind, PostgresStore, Severity, SqliteStore, Store, StoreError,
-    open_store,
+    AlertQuery, DirectoryKind, PostgresStore, Severity, SqliteStore, Store, StoreError, open_store,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestRunner};
@@ -108,7 +107,10 @@ fn sqlite_creates_the_data_directory_and_uses_wal() {
     let data_dir = root.path().join("nested").join("data");
     for _ in 0..3 {
         let store = SqliteStore::open(&data_dir).unwrap();
-        assert_eq!(store.path(), data_dir.join(custos_store::DATABASE_FILE_NAME));
+        assert_eq!(
+            store.path(),
+            data_dir.join(custos_store::DATABASE_FILE_NAME)
+        );
         store.append_events(&[suite::event("e", 1)]).unwrap();
     }
     let connection = rusqlite::Connection::open(data_dir.join("custos.db")).unwrap();
@@ -131,15 +133,66 @@ fn sqlite_creates_the_data_directory_and_uses_wal() {
     assert_eq!(events, 3);
 }
 
+/// Set in the child process of `sqlite_commits_survive_a_process_crash`.
+const CRASH_DIR_VARIABLE: &str = "CUSTOS_STORE_TEST_CRASH_DIR";
+
+/// A process that dies right after `append_events` returns (no destructor,
+/// no checkpoint, no clean close) loses nothing it was told was committed.
+#[test]
+fn sqlite_commits_survive_a_process_crash() {
+    if let Ok(dir) = std::env::var(CRASH_DIR_VARIABLE) {
+        let store = SqliteStore::open(std::path::Path::new(&dir)).unwrap();
+        let batch: Vec<_> = (0..500)
+            .map(|i| suite::event(&format!("e{i}"), i))
+            .collect();
+        store.append_events(&batch).unwrap();
+        store
+            .append_alerts(
+                &[suite::alert(
+                    "al-1",
+                    1,
+                    "d",
+                    ("agent", "a-1"),
+                    Severity::High,
+                )],
+                "detectors",
+                500,
+            )
+            .unwrap();
+        std::process::abort();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "sqlite_commits_survive_a_process_crash",
+            "--exact",
+            "--test-threads=1",
+        ])
+        .env(CRASH_DIR_VARIABLE, dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(!status.success(), "the child was meant to abort");
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(store.last_seq().unwrap(), 500);
+    let events = store.read_events(0, 1_000).unwrap();
+    assert_eq!(events.len(), 500);
+    assert_eq!(events[499].event_id, "e499");
+    assert_eq!(store.alert_count().unwrap(), 1);
+    assert_eq!(store.cursor("detectors").unwrap(), 500);
+}
+
 #[test]
 fn sqlite_reads_are_not_blocked_by_an_open_write() {
     let backend = SqliteBackend::new();
     let store = backend.open();
-    store.append_events(&[suite::event("committed", 1)]).unwrap();
+    store
+        .append_events(&[suite::event("committed", 1)])
+        .unwrap();
 
     // Another writer holds the write lock with an uncommitted row.
-    let mut other =
-        rusqlite::Connection::open(backend.dir.path().join("custos.db")).unwrap();
+    let mut other = rusqlite::Connection::open(backend.dir.path().join("custos.db")).unwrap();
     let tx = other
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .unwrap();
@@ -219,7 +272,9 @@ fn unreachable_postgres_is_unavailable_and_hides_the_password() {
 
 #[test]
 fn open_store_connects_to_postgres_urls() {
-    let Some(backend) = PostgresBackend::new() else { return };
+    let Some(backend) = PostgresBackend::new() else {
+        return;
+    };
     backend
         .open()
         .append_events(&[suite::event("seen-through-the-url", 1)])
@@ -267,19 +322,30 @@ fn terminate_store_connections(backend: &PostgresBackend) {
         if left == 0 {
             return;
         }
-        assert!(Instant::now() < deadline, "connections of `{name}` did not go away");
+        assert!(
+            Instant::now() < deadline,
+            "connections of `{name}` did not go away"
+        );
         thread::sleep(Duration::from_millis(20));
     }
 }
 
 #[test]
 fn postgres_reconnects_after_losing_its_connections() {
-    let Some(backend) = PostgresBackend::new() else { return };
+    let Some(backend) = PostgresBackend::new() else {
+        return;
+    };
     let store = backend.open();
     store.append_events(&[suite::event("before", 1)]).unwrap();
     store
         .append_alerts(
-            &[suite::alert("al-1", 1, "d", ("agent", "a-1"), Severity::Low)],
+            &[suite::alert(
+                "al-1",
+                1,
+                "d",
+                ("agent", "a-1"),
+                Severity::Low,
+            )],
             "c",
             1,
         )
@@ -291,7 +357,10 @@ fn postgres_reconnects_after_losing_its_connections() {
     assert_eq!((receipt.first_seq, receipt.last_seq), (2, 2));
     let events = store.read_events(0, 10).unwrap();
     assert_eq!(
-        events.iter().map(|e| e.event_id.as_str()).collect::<Vec<_>>(),
+        events
+            .iter()
+            .map(|e| e.event_id.as_str())
+            .collect::<Vec<_>>(),
         vec!["before", "after"]
     );
 
@@ -299,7 +368,13 @@ fn postgres_reconnects_after_losing_its_connections() {
     store.ping().unwrap();
     store
         .append_alerts(
-            &[suite::alert("al-2", 2, "d", ("agent", "a-1"), Severity::Low)],
+            &[suite::alert(
+                "al-2",
+                2,
+                "d",
+                ("agent", "a-1"),
+                Severity::Low,
+            )],
             "c",
             2,
         )
@@ -315,26 +390,39 @@ fn postgres_reconnects_after_losing_its_connections() {
     assert_eq!(page.alerts.len(), 2);
     assert_eq!(store.cursor("c").unwrap(), 2);
     assert_eq!(
-        store.directory_current(DirectoryKind::Agent, "none").unwrap(),
+        store
+            .directory_current(DirectoryKind::Agent, "none")
+            .unwrap(),
         None
     );
 }
 
 #[test]
 fn postgres_schemas_isolate_stores() {
-    let Some(first) = PostgresBackend::new() else { return };
-    let Some(second) = PostgresBackend::new() else { return };
+    let Some(first) = PostgresBackend::new() else {
+        return;
+    };
+    let Some(second) = PostgresBackend::new() else {
+        return;
+    };
     first.open().append_events(&[suite::event("e", 1)]).unwrap();
     let other = second.open();
     assert_eq!(other.last_seq().unwrap(), 0);
-    assert_eq!(other.append_events(&[suite::event("e", 1)]).unwrap().first_seq, 1);
+    assert_eq!(
+        other
+            .append_events(&[suite::event("e", 1)])
+            .unwrap()
+            .first_seq,
+        1
+    );
 }
 
 #[test]
 fn postgres_store_debug_output_hides_the_password() {
-    let Some(backend) = PostgresBackend::new() else { return };
-    let store =
-        PostgresStore::connect_with_schema(&backend.url, &backend.schema).unwrap();
+    let Some(backend) = PostgresBackend::new() else {
+        return;
+    };
+    let store = PostgresStore::connect_with_schema(&backend.url, &backend.schema).unwrap();
     let debug = format!("{store:?}");
     assert!(debug.contains(&backend.schema), "{debug}");
     assert!(!debug.contains("password"), "{debug}");

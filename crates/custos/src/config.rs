@@ -104,31 +104,19 @@ pub struct Settings {
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "./custos-data";
 
-/// The environment variables custos reads, in one place so the README and
-/// the code cannot disagree.
-pub const ENV_VARS: &[&str] = &[
-    "CUSTOS_CONFIG",
-    "CUSTOS_DATA_DIR",
-    "CUSTOS_DATABASE_URL",
-    "CUSTOS_LISTEN",
-    "CUSTOS_LOG",
-    "CUSTOS_PIPELINE_LATENESS_SECS",
-    "CUSTOS_PIPELINE_TICKET_RETENTION_DAYS",
-    "CUSTOS_PIPELINE_IDLE_FLUSH_SECS",
-    "CUSTOS_HTTP_MAX_BODY_BYTES",
-    "CUSTOS_HTTP_MAX_BATCH_EVENTS",
-    "CUSTOS_HTTP_MAX_FUTURE_SKEW_SECS",
-    "CUSTOS_AUTH_TOKENS",
-];
-
 impl Config {
     /// Reads the file (if any), then applies the environment.
-    pub fn load(path: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Config> {
+    pub fn load(
+        path: Option<&Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Config> {
         let mut config = match path {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read configuration file `{}`", path.display()))?;
-                Config::parse(&text).with_context(|| format!("invalid configuration file `{}`", path.display()))?
+                let text = std::fs::read_to_string(path).with_context(|| {
+                    format!("cannot read configuration file `{}`", path.display())
+                })?;
+                Config::parse(&text)
+                    .with_context(|| format!("invalid configuration file `{}`", path.display()))?
             }
             None => Config::default(),
         };
@@ -142,14 +130,17 @@ impl Config {
     }
 
     fn apply_env(&mut self, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<()> {
-        fn number<T: std::str::FromStr>(env: &dyn Fn(&str) -> Option<String>, key: &str) -> anyhow::Result<Option<T>> {
+        fn number<T: std::str::FromStr>(
+            env: &dyn Fn(&str) -> Option<String>,
+            key: &str,
+        ) -> anyhow::Result<Option<T>> {
             match env(key) {
                 None => Ok(None),
-                Some(v) => v
-                    .trim()
-                    .parse()
-                    .map(Some)
-                    .map_err(|_| anyhow::anyhow!("environment variable `{key}` must be a whole number, got `{v}`")),
+                Some(v) => v.trim().parse().map(Some).map_err(|_| {
+                    anyhow::anyhow!(
+                        "environment variable `{key}` must be a whole number, got `{v}`"
+                    )
+                }),
             }
         }
         if let Some(v) = env("CUSTOS_DATA_DIR") {
@@ -164,19 +155,28 @@ impl Config {
         if let Some(v) = env("CUSTOS_LOG") {
             self.log = Some(v);
         }
-        self.pipeline.lateness_secs = number(env, "CUSTOS_PIPELINE_LATENESS_SECS")?.or(self.pipeline.lateness_secs);
-        self.pipeline.ticket_retention_days =
-            number(env, "CUSTOS_PIPELINE_TICKET_RETENTION_DAYS")?.or(self.pipeline.ticket_retention_days);
-        self.pipeline.idle_flush_secs = number(env, "CUSTOS_PIPELINE_IDLE_FLUSH_SECS")?.or(self.pipeline.idle_flush_secs);
-        self.http.max_body_bytes = number(env, "CUSTOS_HTTP_MAX_BODY_BYTES")?.or(self.http.max_body_bytes);
-        self.http.max_batch_events = number(env, "CUSTOS_HTTP_MAX_BATCH_EVENTS")?.or(self.http.max_batch_events);
+        self.pipeline.lateness_secs =
+            number(env, "CUSTOS_PIPELINE_LATENESS_SECS")?.or(self.pipeline.lateness_secs);
+        self.pipeline.ticket_retention_days = number(env, "CUSTOS_PIPELINE_TICKET_RETENTION_DAYS")?
+            .or(self.pipeline.ticket_retention_days);
+        self.pipeline.idle_flush_secs =
+            number(env, "CUSTOS_PIPELINE_IDLE_FLUSH_SECS")?.or(self.pipeline.idle_flush_secs);
+        self.http.max_body_bytes =
+            number(env, "CUSTOS_HTTP_MAX_BODY_BYTES")?.or(self.http.max_body_bytes);
+        self.http.max_batch_events =
+            number(env, "CUSTOS_HTTP_MAX_BATCH_EVENTS")?.or(self.http.max_batch_events);
         self.http.max_future_skew_secs =
             number(env, "CUSTOS_HTTP_MAX_FUTURE_SKEW_SECS")?.or(self.http.max_future_skew_secs);
         if let Some(list) = env("CUSTOS_AUTH_TOKENS") {
             for (i, item) in list.split(',').filter(|s| !s.trim().is_empty()).enumerate() {
                 let mut parts = item.trim().splitn(3, ':');
-                let (Some(name), Some(scopes), Some(token)) = (parts.next(), parts.next(), parts.next()) else {
-                    bail!("`CUSTOS_AUTH_TOKENS` item {} must look like `name:scope+scope:token`", i + 1);
+                let (Some(name), Some(scopes), Some(token)) =
+                    (parts.next(), parts.next(), parts.next())
+                else {
+                    bail!(
+                        "`CUSTOS_AUTH_TOKENS` item {} must look like `name:scope+scope:token`",
+                        i + 1
+                    );
                 };
                 self.auth.tokens.push(TokenConfig {
                     name: name.to_owned(),
@@ -192,9 +192,11 @@ impl Config {
     /// Validates into [`Settings`].
     pub fn resolve(self) -> anyhow::Result<Settings> {
         let listen_text = self.listen.unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
-        let listen: SocketAddr = listen_text
-            .parse()
-            .map_err(|_| anyhow::anyhow!("`listen` must be an address like `127.0.0.1:8080`, got `{listen_text}`"))?;
+        let listen: SocketAddr = listen_text.parse().map_err(|_| {
+            anyhow::anyhow!(
+                "`listen` must be an address like `127.0.0.1:8080`, got `{listen_text}`"
+            )
+        })?;
         if let Some(url) = &self.database_url {
             let u = url.expose();
             if !(u.starts_with("postgres://") || u.starts_with("postgresql://")) {
@@ -213,13 +215,20 @@ impl Config {
             let token_sha256 = match (&t.token, &t.token_sha256) {
                 (Some(secret), None) => {
                     if secret.expose().len() < 16 {
-                        bail!("token `{}` is too short: use at least 16 characters", t.name);
+                        bail!(
+                            "token `{}` is too short: use at least 16 characters",
+                            t.name
+                        );
                     }
                     custos_http::token_sha256(secret.expose())
                 }
-                (None, Some(hex)) => custos_http::parse_sha256_hex(hex)
-                    .map_err(|_| anyhow::anyhow!("token `{}`: `token_sha256` must be 64 hex digits", t.name))?,
-                _ => bail!("token `{}` needs exactly one of `token` or `token_sha256`", t.name),
+                (None, Some(hex)) => custos_http::parse_sha256_hex(hex).map_err(|_| {
+                    anyhow::anyhow!("token `{}`: `token_sha256` must be 64 hex digits", t.name)
+                })?,
+                _ => bail!(
+                    "token `{}` needs exactly one of `token` or `token_sha256`",
+                    t.name
+                ),
             };
             let scopes = t
                 .scopes
@@ -234,9 +243,16 @@ impl Config {
                     )),
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?;
-            tokens.push(TokenSpec { name: t.name, token_sha256, scopes });
+            tokens.push(TokenSpec {
+                name: t.name,
+                token_sha256,
+                scopes,
+            });
         }
-        let mut http = HttpSettings { tokens, ..HttpSettings::default() };
+        let mut http = HttpSettings {
+            tokens,
+            ..HttpSettings::default()
+        };
         if let Some(v) = self.http.max_body_bytes {
             http.max_body_bytes = v;
         }
@@ -250,13 +266,17 @@ impl Config {
             http.max_future_skew = Duration::from_secs(v);
         }
         Ok(Settings {
-            data_dir: self.data_dir.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+            data_dir: self
+                .data_dir
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
             database_url: self.database_url,
             listen,
             log: self.log.unwrap_or_else(|| "info".to_owned()),
             pipeline: PipelineConfig {
                 lateness: Span::from_secs(lateness as i64),
-                ticket_retention: Span::from_days(self.pipeline.ticket_retention_days.unwrap_or(30) as i64),
+                ticket_retention: Span::from_days(
+                    self.pipeline.ticket_retention_days.unwrap_or(30) as i64,
+                ),
                 ..PipelineConfig::default()
             },
             idle_flush: Duration::from_secs(self.pipeline.idle_flush_secs.unwrap_or(2)),
@@ -269,7 +289,6 @@ pub fn to_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -277,7 +296,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k| map.get(k).cloned()
     }
 
@@ -292,35 +314,66 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_rejected_with_their_name() {
-        let err = Config::parse("listen = \"127.0.0.1:1\"\n[pipeline]\nlatenes_secs = 3\n").unwrap_err().to_string();
+        let err = Config::parse("listen = \"127.0.0.1:1\"\n[pipeline]\nlatenes_secs = 3\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("latenes_secs"), "{err}");
         assert!(err.contains("line 3"), "{err}");
     }
 
     #[test]
     fn environment_overrides_the_file() {
-        let c = Config::parse("listen = \"127.0.0.1:1\"\n[pipeline]\nlateness_secs = 60\n").unwrap();
+        let c =
+            Config::parse("listen = \"127.0.0.1:1\"\n[pipeline]\nlateness_secs = 60\n").unwrap();
         let mut c = c;
-        c.apply_env(&env(&[("CUSTOS_PIPELINE_LATENESS_SECS", "120"), ("CUSTOS_LISTEN", "127.0.0.1:9")])).unwrap();
+        c.apply_env(&env(&[
+            ("CUSTOS_PIPELINE_LATENESS_SECS", "120"),
+            ("CUSTOS_LISTEN", "127.0.0.1:9"),
+        ]))
+        .unwrap();
         let s = c.resolve().unwrap();
         assert_eq!(s.pipeline.lateness, Span::from_secs(120));
         assert_eq!(s.listen.port(), 9);
-        let bad = Config::load(None, &env(&[("CUSTOS_HTTP_MAX_BATCH_EVENTS", "lots")])).unwrap_err().to_string();
+        let bad = Config::load(None, &env(&[("CUSTOS_HTTP_MAX_BATCH_EVENTS", "lots")]))
+            .unwrap_err()
+            .to_string();
         assert!(bad.contains("CUSTOS_HTTP_MAX_BATCH_EVENTS"), "{bad}");
     }
 
     #[test]
     fn tokens_hash_and_never_print() {
-        let c = Config::load(None, &env(&[("CUSTOS_AUTH_TOKENS", "bot:ingest+read:0123456789abcdef-secret")])).unwrap();
+        let c = Config::load(
+            None,
+            &env(&[(
+                "CUSTOS_AUTH_TOKENS",
+                "bot:ingest+read:0123456789abcdef-secret",
+            )]),
+        )
+        .unwrap();
         let printed = format!("{c:?}");
         assert!(!printed.contains("0123456789abcdef-secret"), "{printed}");
         let s = c.resolve().unwrap();
-        assert_eq!(s.http.tokens[0].token_sha256, custos_http::token_sha256("0123456789abcdef-secret"));
+        assert_eq!(
+            s.http.tokens[0].token_sha256,
+            custos_http::token_sha256("0123456789abcdef-secret")
+        );
         assert_eq!(s.http.tokens[0].scopes, [Scope::Ingest, Scope::Read]);
-        let short = Config::load(None, &env(&[("CUSTOS_AUTH_TOKENS", "bot:read:short")])).unwrap().resolve();
+        let short = Config::load(None, &env(&[("CUSTOS_AUTH_TOKENS", "bot:read:short")]))
+            .unwrap()
+            .resolve();
         assert!(short.unwrap_err().to_string().contains("too short"));
-        let scope = Config::load(None, &env(&[("CUSTOS_AUTH_TOKENS", "bot:root:0123456789abcdef0")])).unwrap().resolve();
-        assert!(scope.unwrap_err().to_string().contains("unknown scope `root`"));
+        let scope = Config::load(
+            None,
+            &env(&[("CUSTOS_AUTH_TOKENS", "bot:root:0123456789abcdef0")]),
+        )
+        .unwrap()
+        .resolve();
+        assert!(
+            scope
+                .unwrap_err()
+                .to_string()
+                .contains("unknown scope `root`")
+        );
     }
 
     #[test]
@@ -329,6 +382,26 @@ mod tests {
         assert!(!format!("{c:?}").contains("pw"));
         let err = c.resolve().unwrap_err().to_string();
         assert!(err.contains("postgres://") && !err.contains("pw"), "{err}");
+    }
+
+    /// Every `CUSTOS_*` variable this file reads is documented in the README.
+    #[test]
+    fn readme_documents_every_variable() {
+        let source = include_str!("config.rs");
+        let readme = include_str!("../../../README.md");
+        let mut seen = 0;
+        for (i, _) in source.match_indices("\"CUSTOS_") {
+            let name: String = source[i + 1..]
+                .chars()
+                .take_while(|c| c.is_ascii_uppercase() || *c == '_')
+                .collect();
+            seen += 1;
+            assert!(
+                readme.contains(&name),
+                "README.md does not mention `{name}`"
+            );
+        }
+        assert!(seen >= 10, "found only {seen} variables");
     }
 
     #[test]

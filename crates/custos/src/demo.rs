@@ -37,7 +37,9 @@ pub fn demo(mut settings: Settings, options: DemoOptions) -> anyhow::Result<()> 
         token_sha256: custos_http::token_sha256(&token),
         scopes: vec![Scope::Admin],
     }];
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let server = Server::start(&runtime, store.clone(), http, &settings, true)?;
     let base = format!("http://{}", server.addr);
     eprintln!(
@@ -55,12 +57,19 @@ pub fn demo(mut settings: Settings, options: DemoOptions) -> anyhow::Result<()> 
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
         let head = store.last_seq()?;
-        let p = server.progress.lock().map(|p| p.clone()).unwrap_or_default();
+        let p = server
+            .progress
+            .lock()
+            .map(|p| p.clone())
+            .unwrap_or_default();
         if p.cursor >= head && p.processed >= sent.accepted {
             break;
         }
         if Instant::now() > deadline {
-            bail!("the pipeline did not catch up within 5 minutes (at {} of {head})", p.cursor);
+            bail!(
+                "the pipeline did not catch up within 5 minutes (at {} of {head})",
+                p.cursor
+            );
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -87,13 +96,19 @@ pub fn demo(mut settings: Settings, options: DemoOptions) -> anyhow::Result<()> 
 /// a custos store.
 fn prepare_fresh_dir(dir: &Path) -> anyhow::Result<()> {
     if dir.exists() {
-        for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read `{}`", dir.display()))? {
+        for entry in
+            std::fs::read_dir(dir).with_context(|| format!("cannot read `{}`", dir.display()))?
+        {
             let name = entry?.file_name().to_string_lossy().into_owned();
             if !name.starts_with("custos.db") && name != "admin-token.sha256" {
-                bail!("`{}` holds `{name}`, which is not a custos store; choose another --data-dir", dir.display());
+                bail!(
+                    "`{}` holds `{name}`, which is not a custos store; choose another --data-dir",
+                    dir.display()
+                );
             }
         }
-        std::fs::remove_dir_all(dir).with_context(|| format!("cannot clear `{}`", dir.display()))?;
+        std::fs::remove_dir_all(dir)
+            .with_context(|| format!("cannot clear `{}`", dir.display()))?;
     }
     Ok(())
 }
@@ -106,7 +121,11 @@ pub struct Sent {
 }
 
 fn stream(base: &str, token: &str, days: u32, seed: u64) -> anyhow::Result<Sent> {
-    let config = custos_sim::SimConfig { days, seed, ..Default::default() };
+    let config = custos_sim::SimConfig {
+        days,
+        seed,
+        ..Default::default()
+    };
     let start_secs = config.start;
     let span_secs = i64::from(days) * 86_400;
     let url = format!("{base}/v1/events");
@@ -116,7 +135,8 @@ fn stream(base: &str, token: &str, days: u32, seed: u64) -> anyhow::Result<Sent>
     let accepted = std::sync::atomic::AtomicU64::new(0);
     std::thread::scope(|scope| -> anyhow::Result<Sent> {
         let generator = scope.spawn(move || -> anyhow::Result<(u64, serde_json::Value)> {
-            let mut sim = custos_sim::Simulator::new(config).context("cannot start the simulator")?;
+            let mut sim =
+                custos_sim::Simulator::new(config).context("cannot start the simulator")?;
             let mut body = String::with_capacity(BATCH * 300);
             let mut n = 0usize;
             let mut total = 0u64;
@@ -146,7 +166,9 @@ fn stream(base: &str, token: &str, days: u32, seed: u64) -> anyhow::Result<Sent>
                     let agent = load::agent();
                     loop {
                         let next = rx.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.recv();
-                        let Ok((body, n, at)) = next else { return Ok(()) };
+                        let Ok((body, n, at)) = next else {
+                            return Ok(());
+                        };
                         let ok = load::post_batch(&agent, &url, token, &body)?;
                         accepted.fetch_add(ok, std::sync::atomic::Ordering::Relaxed);
                         progress.advance(n as u64, at);
@@ -156,16 +178,26 @@ fn stream(base: &str, token: &str, days: u32, seed: u64) -> anyhow::Result<Sent>
             .collect();
         let mut failure = None;
         for p in posters {
-            if let Err(e) = p.join().map_err(|_| anyhow::anyhow!("a sender panicked")).and_then(|r| r) {
+            if let Err(e) = p
+                .join()
+                .map_err(|_| anyhow::anyhow!("a sender panicked"))
+                .and_then(|r| r)
+            {
                 failure.get_or_insert(e);
             }
         }
-        let (events, truth) = generator.join().map_err(|_| anyhow::anyhow!("the simulator panicked"))??;
+        let (events, truth) = generator
+            .join()
+            .map_err(|_| anyhow::anyhow!("the simulator panicked"))??;
         if let Some(e) = failure {
             return Err(e);
         }
         progress.done();
-        Ok(Sent { events, accepted: accepted.load(std::sync::atomic::Ordering::SeqCst), truth })
+        Ok(Sent {
+            events,
+            accepted: accepted.load(std::sync::atomic::Ordering::SeqCst),
+            truth,
+        })
     })
 }
 
@@ -173,7 +205,9 @@ fn stream(base: &str, token: &str, days: u32, seed: u64) -> anyhow::Result<Sent>
 fn line_ts_secs(line: &str) -> Option<i64> {
     let at = line.find("\"ts\":\"")? + 6;
     let end = at + line[at..].find('"')?;
-    custos_core::EventTime::parse(&line[at..end]).ok().map(|t| t.as_micros() / 1_000_000)
+    custos_core::EventTime::parse(&line[at..end])
+        .ok()
+        .map(|t| t.as_micros() / 1_000_000)
 }
 
 /// A progress bar on standard error: redrawn in place on a terminal, a line
@@ -240,7 +274,10 @@ impl Report {
         total: Duration,
     ) -> anyhow::Result<Report> {
         let mut alerts: Vec<serde_json::Value> = Vec::new();
-        let mut query = AlertQuery { limit: 1000, ..AlertQuery::default() };
+        let mut query = AlertQuery {
+            limit: 1000,
+            ..AlertQuery::default()
+        };
         loop {
             let page = store.query_alerts(&query)?;
             for a in &page.alerts {
@@ -255,8 +292,13 @@ impl Report {
         // Earliest alert time per evidence event id.
         let mut first_alert_for: HashMap<String, i64> = HashMap::new();
         for a in &alerts {
-            *by_detector.entry(a["detector"].as_str().unwrap_or("?").to_owned()).or_default() += 1;
-            let ts = a["ts"].as_str().and_then(|t| custos_core::EventTime::parse(t).ok()).map_or(0, |t| t.as_micros());
+            *by_detector
+                .entry(a["detector"].as_str().unwrap_or("?").to_owned())
+                .or_default() += 1;
+            let ts = a["ts"]
+                .as_str()
+                .and_then(|t| custos_core::EventTime::parse(t).ok())
+                .map_or(0, |t| t.as_micros());
             for e in a["evidence"].as_array().into_iter().flatten() {
                 if let Some(id) = e.as_str() {
                     let slot = first_alert_for.entry(id.to_owned()).or_insert(ts);
@@ -282,7 +324,11 @@ impl Report {
                 } else {
                     format!(
                         " ({})",
-                        by_detector.iter().map(|(d, n)| format!("{d} {n}")).collect::<Vec<_>>().join(", ")
+                        by_detector
+                            .iter()
+                            .map(|(d, n)| format!("{d} {n}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     )
                 }
             ),
@@ -312,8 +358,12 @@ impl Report {
         }
         for (kind, (n, caught, mut delays)) in kinds {
             delays.sort_by(f64::total_cmp);
-            let median = delays.get(delays.len() / 2).map_or("-".to_owned(), |m| format!("{m:.0} min"));
-            lines.push(format!("  {kind}: caught {caught} of {n} injected (median time to detect {median})"));
+            let median = delays
+                .get(delays.len() / 2)
+                .map_or("-".to_owned(), |m| format!("{m:.0} min"));
+            lines.push(format!(
+                "  {kind}: caught {caught} of {n} injected (median time to detect {median})"
+            ));
         }
         if by_detector.is_empty() {
             lines.push(

@@ -54,8 +54,12 @@ pub fn percentile(sorted: &[Duration], q: f64) -> Duration {
 
 /// Simulator events as NDJSON bodies of `batch` events each.
 pub fn prepare_batches(events: u64, batch: usize, seed: u64) -> anyhow::Result<Vec<String>> {
-    let sim = custos_sim::Simulator::new(custos_sim::SimConfig { seed, days: 3650, ..Default::default() })
-        .context("cannot start the simulator")?;
+    let sim = custos_sim::Simulator::new(custos_sim::SimConfig {
+        seed,
+        days: 3650,
+        ..Default::default()
+    })
+    .context("cannot start the simulator")?;
     let mut batches = Vec::new();
     let mut body = String::with_capacity(batch * 300);
     let mut in_body = 0;
@@ -64,7 +68,10 @@ pub fn prepare_batches(events: u64, batch: usize, seed: u64) -> anyhow::Result<V
         body.push('\n');
         in_body += 1;
         if in_body == batch {
-            batches.push(std::mem::replace(&mut body, String::with_capacity(batch * 300)));
+            batches.push(std::mem::replace(
+                &mut body,
+                String::with_capacity(batch * 300),
+            ));
             in_body = 0;
         }
     }
@@ -83,12 +90,18 @@ pub fn post_batch(agent: &ureq::Agent, url: &str, token: &str, body: &str) -> an
         .send(body)
         .with_context(|| format!("cannot reach `{url}`"))?;
     let status = response.status();
-    let text = response.body_mut().read_to_string().context("cannot read the response")?;
+    let text = response
+        .body_mut()
+        .read_to_string()
+        .context("cannot read the response")?;
     if !status.is_success() {
         bail!("`{url}` answered {status}: {text}");
     }
-    let value: serde_json::Value = serde_json::from_str(&text).context("the response is not JSON")?;
-    value["accepted"].as_u64().context("the response has no `accepted` count")
+    let value: serde_json::Value =
+        serde_json::from_str(&text).context("the response is not JSON")?;
+    value["accepted"]
+        .as_u64()
+        .context("the response has no `accepted` count")
 }
 
 pub fn agent() -> ureq::Agent {
@@ -122,26 +135,36 @@ pub fn run(options: &LoadOptions) -> anyhow::Result<LoadReport> {
                             *n += 1;
                             i
                         };
-                        let Some(body) = batches.get(i) else { return Ok(()) };
+                        let Some(body) = batches.get(i) else {
+                            return Ok(());
+                        };
                         let t = Instant::now();
                         let n = post_batch(&agent, &url, &options.token, body)?;
                         let dt = t.elapsed();
-                        latencies.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.push(dt);
+                        latencies
+                            .lock()
+                            .map_err(|_| anyhow::anyhow!("poisoned"))?
+                            .push(dt);
                         *accepted.lock().map_err(|_| anyhow::anyhow!("poisoned"))? += n;
                     }
                 })
             })
             .collect();
         for w in workers {
-            w.join().map_err(|_| anyhow::anyhow!("a load thread panicked"))??;
+            w.join()
+                .map_err(|_| anyhow::anyhow!("a load thread panicked"))??;
         }
         Ok(())
     })?;
     let elapsed = started.elapsed();
-    let mut latencies = latencies.into_inner().map_err(|_| anyhow::anyhow!("poisoned"))?;
+    let mut latencies = latencies
+        .into_inner()
+        .map_err(|_| anyhow::anyhow!("poisoned"))?;
     latencies.sort();
     Ok(LoadReport {
-        events: accepted.into_inner().map_err(|_| anyhow::anyhow!("poisoned"))?,
+        events: accepted
+            .into_inner()
+            .map_err(|_| anyhow::anyhow!("poisoned"))?,
         batches: batches.len(),
         elapsed,
         latencies,

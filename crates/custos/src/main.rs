@@ -13,7 +13,11 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "custos", version, about = "Watches who watches customer data at a cryptocurrency exchange")]
+#[command(
+    name = "custos",
+    version,
+    about = "Watches who watches customer data at a cryptocurrency exchange"
+)]
 struct Cli {
     /// Configuration file (TOML); `CUSTOS_*` environment variables override it.
     #[arg(long, global = true, env = "CUSTOS_CONFIG")]
@@ -103,7 +107,11 @@ fn settings(path: Option<&std::path::Path>) -> anyhow::Result<config::Settings> 
 
 fn init_logs(level: &str) {
     let level = level.parse().unwrap_or(tracing::Level::INFO);
-    let _ = tracing_subscriber::fmt().with_max_level(level).with_writer(std::io::stderr).with_target(false).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -114,15 +122,30 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let reader = replay::open_input(&input)?;
             let mut writer = replay::open_output(alerts.as_deref())?;
             let summary = replay::replay(reader, &mut writer, &settings)?;
-            eprint!("{}", summary.render(settings.pipeline.lateness.as_secs_f64()));
+            eprint!(
+                "{}",
+                summary.render(settings.pipeline.lateness.as_secs_f64())
+            );
             Ok(())
         }
         Command::Serve => {
             init_logs(&settings.log);
             serve::serve(settings)
         }
-        Command::Sim { days, seed, out, agents, customers, no_attacks } => {
-            let mut config = custos_sim::SimConfig { days, seed, attacks: !no_attacks, ..Default::default() };
+        Command::Sim {
+            days,
+            seed,
+            out,
+            agents,
+            customers,
+            no_attacks,
+        } => {
+            let mut config = custos_sim::SimConfig {
+                days,
+                seed,
+                attacks: !no_attacks,
+                ..Default::default()
+            };
             if let Some(a) = agents {
                 config.agents = a;
             }
@@ -139,12 +162,39 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Demo { days, seed, exit, data_dir } => {
+        Command::Demo {
+            days,
+            seed,
+            exit,
+            data_dir,
+        } => {
             init_logs("warn");
-            demo::demo(settings, demo::DemoOptions { days, seed, exit, data_dir })
+            demo::demo(
+                settings,
+                demo::DemoOptions {
+                    days,
+                    seed,
+                    exit,
+                    data_dir,
+                },
+            )
         }
-        Command::Load { url, token, events, batch, concurrency, seed } => {
-            let report = load::run(&load::LoadOptions { url, token, events, batch, concurrency, seed })?;
+        Command::Load {
+            url,
+            token,
+            events,
+            batch,
+            concurrency,
+            seed,
+        } => {
+            let report = load::run(&load::LoadOptions {
+                url,
+                token,
+                events,
+                batch,
+                concurrency,
+                seed,
+            })?;
             println!("{report}");
             Ok(())
         }

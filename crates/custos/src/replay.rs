@@ -5,11 +5,11 @@ use crate::config::Settings;
 use crate::detectors;
 use anyhow::Context as _;
 use custos_core::parse::{DEFAULT_MAX_LINE_BYTES, Line, parse_bytes};
-use std::collections::BTreeMap;
-use std::sync::mpsc;
 use custos_core::pipeline::{Output, PipelineStats};
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
+use std::sync::mpsc;
 
 /// How many rejected lines the summary lists one by one.
 const LISTED_REJECTIONS: usize = 50;
@@ -27,9 +27,13 @@ pub struct ReplaySummary {
 
 pub fn open_input(input: &str) -> anyhow::Result<Box<dyn BufRead + Send>> {
     if input == "-" {
-        return Ok(Box::new(BufReader::with_capacity(1 << 20, std::io::stdin())));
+        return Ok(Box::new(BufReader::with_capacity(
+            1 << 20,
+            std::io::stdin(),
+        )));
     }
-    let file = std::fs::File::open(input).with_context(|| format!("cannot open input `{input}`"))?;
+    let file =
+        std::fs::File::open(input).with_context(|| format!("cannot open input `{input}`"))?;
     Ok(Box::new(BufReader::with_capacity(1 << 20, file)))
 }
 
@@ -48,7 +52,9 @@ pub fn replay(
     let mut summary = ReplaySummary::default();
     let mut out = Vec::new();
     let mut line_buf = Vec::with_capacity(512);
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 4);
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 4);
     std::thread::scope(|scope| -> anyhow::Result<()> {
         let lines = parsed_lines(scope, input, workers);
         for batch in lines {
@@ -112,7 +118,8 @@ fn parsed_lines<'scope>(
                     Ok(0) => break,
                     Ok(_) => line_no += 1,
                     Err(e) => {
-                        let _ = reader_done.send((seq, Err(anyhow::Error::new(e).context("cannot read input"))));
+                        let _ = reader_done
+                            .send((seq, Err(anyhow::Error::new(e).context("cannot read input"))));
                         return;
                     }
                 }
@@ -120,7 +127,14 @@ fn parsed_lines<'scope>(
             if bytes.is_empty() {
                 return;
             }
-            if work_tx.send(Chunk { seq, first_line, bytes }).is_err() {
+            if work_tx
+                .send(Chunk {
+                    seq,
+                    first_line,
+                    bytes,
+                })
+                .is_err()
+            {
                 return;
             }
             seq += 1;
@@ -165,18 +179,24 @@ fn parsed_lines<'scope>(
 
 fn parse_chunk(chunk: &Chunk) -> Vec<Line> {
     let mut lines = Vec::with_capacity(chunk.bytes.len() / 200);
-    let mut number = chunk.first_line;
-    for raw in chunk.bytes.split_inclusive(|&b| b == b'\n') {
+    for (offset, raw) in chunk.bytes.split_inclusive(|&b| b == b'\n').enumerate() {
+        let number = chunk.first_line + offset as u64;
         let bytes = raw.trim_ascii();
         if !bytes.is_empty() {
-            lines.push(Line { number, result: parse_bytes(bytes, DEFAULT_MAX_LINE_BYTES, || number.to_string()) });
+            lines.push(Line {
+                number,
+                result: parse_bytes(bytes, DEFAULT_MAX_LINE_BYTES, || number.to_string()),
+            });
         }
-        number += 1;
     }
     lines
 }
 
-fn write_alerts(out: &mut Vec<Output>, sink: &mut dyn Write, buf: &mut Vec<u8>) -> anyhow::Result<u64> {
+fn write_alerts(
+    out: &mut Vec<Output>,
+    sink: &mut dyn Write,
+    buf: &mut Vec<u8>,
+) -> anyhow::Result<u64> {
     let mut n = 0;
     for output in out.drain(..) {
         if let Output::Alert(alert) = output {
@@ -201,14 +221,25 @@ impl ReplaySummary {
             self.lines, self.accepted, self.rejected_total
         ));
         if unknown > 0 {
-            let kinds: Vec<String> = self.stats.unknown_types.iter().map(|(t, n)| format!("`{t}` ×{n}")).collect();
-            s.push_str(&format!("  unknown types (counted, not processed): {unknown} ({})\n", kinds.join(", ")));
+            let kinds: Vec<String> = self
+                .stats
+                .unknown_types
+                .iter()
+                .map(|(t, n)| format!("`{t}` ×{n}"))
+                .collect();
+            s.push_str(&format!(
+                "  unknown types (counted, not processed): {unknown} ({})\n",
+                kinds.join(", ")
+            ));
         }
         for (line, reason) in &self.rejected {
             s.push_str(&format!("  rejected line {line}: {reason}\n"));
         }
         if self.rejected_total > self.rejected.len() as u64 {
-            s.push_str(&format!("  ... and {} more rejected lines\n", self.rejected_total - self.rejected.len() as u64));
+            s.push_str(&format!(
+                "  ... and {} more rejected lines\n",
+                self.rejected_total - self.rejected.len() as u64
+            ));
         }
         s.push_str(&format!(
             "  late events (older than the {lateness_secs} s lateness, processed out of order): {}\n",
@@ -217,7 +248,12 @@ impl ReplaySummary {
         if self.stats.alerts_by_detector.is_empty() {
             s.push_str(&format!("  alerts: {}\n", self.alerts));
         } else {
-            let by: Vec<String> = self.stats.alerts_by_detector.iter().map(|(d, n)| format!("{d} {n}")).collect();
+            let by: Vec<String> = self
+                .stats
+                .alerts_by_detector
+                .iter()
+                .map(|(d, n)| format!("{d} {n}"))
+                .collect();
             s.push_str(&format!("  alerts: {} ({})\n", self.alerts, by.join(", ")));
         }
         s
@@ -227,9 +263,13 @@ impl ReplaySummary {
 /// Where `--alerts` points, or standard output.
 pub fn open_output(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
     match path {
-        None => Ok(Box::new(BufWriter::with_capacity(1 << 16, std::io::stdout().lock()))),
+        None => Ok(Box::new(BufWriter::with_capacity(
+            1 << 16,
+            std::io::stdout().lock(),
+        ))),
         Some(p) => {
-            let file = std::fs::File::create(p).with_context(|| format!("cannot create `{}`", p.display()))?;
+            let file = std::fs::File::create(p)
+                .with_context(|| format!("cannot create `{}`", p.display()))?;
             Ok(Box::new(BufWriter::with_capacity(1 << 16, file)))
         }
     }

@@ -15,10 +15,7 @@ use std::sync::{Arc, Mutex};
 /// A running server: HTTP on `addr`, the pipeline on its own thread.
 pub struct Server {
     pub addr: SocketAddr,
-    pub store: Arc<dyn Store>,
-    pub metrics: Arc<Metrics>,
     pub progress: Arc<Mutex<Progress>>,
-    pub ready: Arc<AtomicBool>,
     stop_pipeline: Arc<AtomicBool>,
     pipeline: Option<std::thread::JoinHandle<()>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -27,7 +24,8 @@ pub struct Server {
 
 pub fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     let url = settings.database_url.as_ref().map(|s| s.expose());
-    let store = custos_store::open_store(url, &settings.data_dir).context("cannot open the store")?;
+    let store =
+        custos_store::open_store(url, &settings.data_dir).context("cannot open the store")?;
     Ok(Arc::from(store))
 }
 
@@ -44,12 +42,20 @@ impl Server {
         let listener = match runtime.block_on(tokio::net::TcpListener::bind(settings.listen)) {
             Ok(l) => l,
             Err(e) if fallback_any_port => {
-                eprintln!("custos: {} is taken ({e}); using another port", settings.listen);
+                eprintln!(
+                    "custos: {} is taken ({e}); using another port",
+                    settings.listen
+                );
                 runtime
-                    .block_on(tokio::net::TcpListener::bind(SocketAddr::new(settings.listen.ip(), 0)))
+                    .block_on(tokio::net::TcpListener::bind(SocketAddr::new(
+                        settings.listen.ip(),
+                        0,
+                    )))
                     .context("cannot bind any port")?
             }
-            Err(e) => return Err(e).with_context(|| format!("cannot listen on `{}`", settings.listen)),
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot listen on `{}`", settings.listen));
+            }
         };
         let addr = listener.local_addr()?;
         let metrics = Arc::new(Metrics::new());
@@ -106,10 +112,7 @@ impl Server {
         });
         Ok(Server {
             addr,
-            store,
-            metrics,
             progress,
-            ready,
             stop_pipeline,
             pipeline: Some(pipeline),
             shutdown: Some(tx),
@@ -136,7 +139,11 @@ fn report_progress(metrics: &Metrics, store: &Arc<dyn Store>, last: &Progress, n
     metrics.add_pipeline_processed(now.processed.saturating_sub(last.processed));
     metrics.add_late_events(now.late.saturating_sub(last.late));
     for (detector, n) in &now.alerts_by_detector {
-        let before = last.alerts_by_detector.iter().find(|(d, _)| d == detector).map_or(0, |(_, n)| *n);
+        let before = last
+            .alerts_by_detector
+            .iter()
+            .find(|(d, _)| d == detector)
+            .map_or(0, |(_, n)| *n);
         metrics.add_alerts(detector, n.saturating_sub(before));
     }
     if let Ok(head) = store.last_seq() {
@@ -146,22 +153,38 @@ fn report_progress(metrics: &Metrics, store: &Arc<dyn Store>, last: &Progress, n
 
 /// With no tokens configured, `serve` uses one admin token: generated on
 /// first start, printed once, only its SHA-256 kept (in the data directory).
-pub fn ensure_admin_token(data_dir: &Path, http: &mut HttpSettings) -> anyhow::Result<Option<String>> {
+pub fn ensure_admin_token(
+    data_dir: &Path,
+    http: &mut HttpSettings,
+) -> anyhow::Result<Option<String>> {
     if !http.tokens.is_empty() {
         return Ok(None);
     }
     let path = data_dir.join("admin-token.sha256");
     if let Ok(text) = std::fs::read_to_string(&path) {
-        let hash = custos_http::parse_sha256_hex(&text).ok()
-            .with_context(|| format!("`{}` is not a SHA-256 in hex; delete it to generate a new token", path.display()))?;
-        http.tokens.push(TokenSpec { name: "admin".into(), token_sha256: hash, scopes: vec![Scope::Admin] });
+        let hash = custos_http::parse_sha256_hex(&text).ok().with_context(|| {
+            format!(
+                "`{}` is not a SHA-256 in hex; delete it to generate a new token",
+                path.display()
+            )
+        })?;
+        http.tokens.push(TokenSpec {
+            name: "admin".into(),
+            token_sha256: hash,
+            scopes: vec![Scope::Admin],
+        });
         return Ok(None);
     }
-    std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create `{}`", data_dir.display()))?;
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create `{}`", data_dir.display()))?;
     let token = generate_token()?;
     let hash = custos_http::token_sha256(&token);
     write_private(&path, &to_hex(&hash))?;
-    http.tokens.push(TokenSpec { name: "admin".into(), token_sha256: hash, scopes: vec![Scope::Admin] });
+    http.tokens.push(TokenSpec {
+        name: "admin".into(),
+        token_sha256: hash,
+        scopes: vec![Scope::Admin],
+    });
     Ok(Some(token))
 }
 
@@ -177,7 +200,9 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).with_context(|| format!("cannot create `{}`", path.display()))?;
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot create `{}`", path.display()))?;
     file.write_all(text.as_bytes())?;
     file.sync_all()?;
     Ok(())
@@ -187,12 +212,19 @@ pub fn serve(settings: Settings) -> anyhow::Result<()> {
     let store = open_store(&settings)?;
     let mut http = settings.http.clone();
     if let Some(token) = ensure_admin_token(&settings.data_dir, &mut http)? {
-        println!("custos: generated an admin token; it is shown only this once, keep it:\n  {token}");
+        println!(
+            "custos: generated an admin token; it is shown only this once, keep it:\n  {token}"
+        );
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let backend = store.backend();
     let server = Server::start(&runtime, store, http, &settings, false)?;
-    println!("custos: serving on http://{} ({backend} store); Ctrl-C stops", server.addr);
+    println!(
+        "custos: serving on http://{} ({backend} store); Ctrl-C stops",
+        server.addr
+    );
     runtime.block_on(async {
         let _ = tokio::signal::ctrl_c().await;
     });

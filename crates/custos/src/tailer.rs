@@ -26,7 +26,6 @@ pub struct Progress {
     pub cursor: u64,
     pub processed: u64,
     pub late: u64,
-    pub alerts: u64,
     pub alerts_by_detector: Vec<(String, u64)>,
 }
 
@@ -41,7 +40,11 @@ pub struct Tailer {
 
 impl Tailer {
     /// Rebuilds state from the events already processed.
-    pub fn start(store: Arc<dyn Store>, mut pipeline: Pipeline, idle_flush: Duration) -> anyhow::Result<Tailer> {
+    pub fn start(
+        store: Arc<dyn Store>,
+        mut pipeline: Pipeline,
+        idle_flush: Duration,
+    ) -> anyhow::Result<Tailer> {
         let cursor = store.cursor(CURSOR)?;
         let mut at = 0;
         let mut discard = Vec::new();
@@ -59,11 +62,14 @@ impl Tailer {
             at = page.last().map_or(cursor, |e| e.seq);
         }
         tracing::info!(cursor, "pipeline state rebuilt");
-        Ok(Tailer { store, pipeline, cursor, idle_flush, pending: Vec::new(), out: Vec::new() })
-    }
-
-    pub fn pipeline(&self) -> &Pipeline {
-        &self.pipeline
+        Ok(Tailer {
+            store,
+            pipeline,
+            cursor,
+            idle_flush,
+            pending: Vec::new(),
+            out: Vec::new(),
+        })
     }
 
     pub fn progress(&self) -> Progress {
@@ -72,8 +78,11 @@ impl Tailer {
             cursor: self.cursor,
             processed: stats.processed,
             late: stats.late,
-            alerts: stats.alerts_by_detector.values().sum(),
-            alerts_by_detector: stats.alerts_by_detector.iter().map(|(d, n)| (d.clone(), *n)).collect(),
+            alerts_by_detector: stats
+                .alerts_by_detector
+                .iter()
+                .map(|(d, n)| (d.clone(), *n))
+                .collect(),
         }
     }
 

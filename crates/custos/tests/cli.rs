@@ -9,7 +9,10 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_custos");
-const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/contract-sample.ndjson");
+const SAMPLE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/contract-sample.ndjson"
+);
 
 fn custos(args: &[&str]) -> Command {
     let mut c = Command::new(BIN);
@@ -36,11 +39,17 @@ fn replay_honours_the_conformance_sample() {
     let out = run(custos(&["replay", "--input", SAMPLE]));
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    assert!(stderr.contains("accepted 20 events, rejected 3"), "{stderr}");
+    assert!(
+        stderr.contains("accepted 20 events, rejected 3"),
+        "{stderr}"
+    );
     assert!(stderr.contains("`future_type` ×1"), "{stderr}");
     for (line, why) in [(20, "`ts`"), (21, "malformed JSON"), (22, "`amount_usd`")] {
         let expected = format!("rejected line {line}: {why}");
-        assert!(stderr.contains(&expected), "missing {expected:?} in {stderr}");
+        assert!(
+            stderr.contains(&expected),
+            "missing {expected:?} in {stderr}"
+        );
     }
     // Every stdout line is an alert object (none yet: no detector is enabled).
     for line in text(&out.stdout).lines() {
@@ -53,12 +62,23 @@ fn replay_honours_the_conformance_sample() {
 fn replay_reads_standard_input_and_writes_alerts_to_a_file() {
     let dir = tempfile::tempdir().unwrap();
     let alerts = dir.path().join("alerts.ndjson");
-    let mut child = custos(&["replay", "--input", "-", "--alerts", alerts.to_str().unwrap()])
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+    let mut child = custos(&[
+        "replay",
+        "--input",
+        "-",
+        "--alerts",
+        alerts.to_str().unwrap(),
+    ])
+    .stdin(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&std::fs::read(SAMPLE).unwrap())
         .unwrap();
-    child.stdin.take().unwrap().write_all(&std::fs::read(SAMPLE).unwrap()).unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     assert!(text(&out.stderr).contains("accepted 20 events"));
@@ -69,28 +89,57 @@ fn replay_reads_standard_input_and_writes_alerts_to_a_file() {
 fn replay_is_deterministic_on_simulated_data() {
     let dir = tempfile::tempdir().unwrap();
     let sim = dir.path().join("sim");
-    let out = run(custos(&["sim", "--days", "3", "--seed", "11", "--out", sim.to_str().unwrap()]));
+    let out = run(custos(&[
+        "sim",
+        "--days",
+        "3",
+        "--seed",
+        "11",
+        "--out",
+        sim.to_str().unwrap(),
+    ]));
     assert!(out.status.success(), "{}", text(&out.stderr));
     let input = sim.join("events.ndjson");
     let a = run(custos(&["replay", "--input", input.to_str().unwrap()]));
     let b = run(custos(&["replay", "--input", input.to_str().unwrap()]));
     assert!(a.status.success() && b.status.success());
-    assert_eq!(a.stdout, b.stdout, "alerts differ between two replays of the same input");
+    assert_eq!(
+        a.stdout, b.stdout,
+        "alerts differ between two replays of the same input"
+    );
     assert_eq!(a.stderr, b.stderr);
     let lines = std::fs::read_to_string(&input).unwrap().lines().count();
-    assert!(text(&a.stderr).contains(&format!("accepted {lines} events, rejected 0")), "{}", text(&a.stderr));
+    assert!(
+        text(&a.stderr).contains(&format!("accepted {lines} events, rejected 0")),
+        "{}",
+        text(&a.stderr)
+    );
 }
 
 #[test]
 fn bad_configuration_is_refused_with_the_key() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("custos.toml");
-    std::fs::write(&config, "listen = \"127.0.0.1:0\"\n\n[pipeline]\nlateness = 3\n").unwrap();
-    let out = run(custos(&["--config", config.to_str().unwrap(), "replay", "--input", SAMPLE]));
+    std::fs::write(
+        &config,
+        "listen = \"127.0.0.1:0\"\n\n[pipeline]\nlateness = 3\n",
+    )
+    .unwrap();
+    let out = run(custos(&[
+        "--config",
+        config.to_str().unwrap(),
+        "replay",
+        "--input",
+        SAMPLE,
+    ]));
     assert!(!out.status.success());
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("unknown field `lateness`") && stderr.contains("line 4"), "{stderr}");
-    let out = run(custos(&["replay", "--input", SAMPLE]).env("CUSTOS_PIPELINE_LATENESS_SECS", "soon"));
+    assert!(
+        stderr.contains("unknown field `lateness`") && stderr.contains("line 4"),
+        "{stderr}"
+    );
+    let out =
+        run(custos(&["replay", "--input", SAMPLE]).env("CUSTOS_PIPELINE_LATENESS_SECS", "soon"));
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("CUSTOS_PIPELINE_LATENESS_SECS"));
 }
@@ -106,8 +155,15 @@ fn replay_of_a_missing_file_fails_clearly() {
 fn demo_streams_a_simulation_and_reports() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("demo");
-    let out = run(custos(&["demo", "--days", "2", "--exit", "--data-dir", data.to_str().unwrap()])
-        .env("CUSTOS_LISTEN", "127.0.0.1:0"));
+    let out = run(custos(&[
+        "demo",
+        "--days",
+        "2",
+        "--exit",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ])
+    .env("CUSTOS_LISTEN", "127.0.0.1:0"));
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
     assert!(stdout.contains("custos demo report"), "{stdout}");
@@ -120,7 +176,10 @@ fn demo_streams_a_simulation_and_reports() {
         .filter_map(|w| w.parse().ok())
         .collect();
     assert_eq!(ingested.len(), 2, "{stdout}");
-    assert_eq!(ingested[0], ingested[1], "every simulated event is accepted: {stdout}");
+    assert_eq!(
+        ingested[0], ingested[1],
+        "every simulated event is accepted: {stdout}"
+    );
     assert!(ingested[0] > 10_000);
 }
 
@@ -153,13 +212,18 @@ fn start_serve(data: &Path, token: &str) -> Served {
 }
 
 fn wait_ready(base: &str) {
-    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
-        if let Ok(r) = agent.get(&format!("{base}/readyz")).call() {
-            if r.status() == 200 {
-                return;
-            }
+        if agent
+            .get(&format!("{base}/readyz"))
+            .call()
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -172,9 +236,24 @@ fn acknowledged_events_survive_sigkill() {
     let data = dir.path().join("data");
     let token = "test-token-0123456789";
     let sim = dir.path().join("sim");
-    assert!(run(custos(&["sim", "--days", "2", "--seed", "5", "--out", sim.to_str().unwrap()])).status.success());
-    let lines: Vec<String> =
-        std::fs::read_to_string(sim.join("events.ndjson")).unwrap().lines().map(str::to_owned).collect();
+    assert!(
+        run(custos(&[
+            "sim",
+            "--days",
+            "2",
+            "--seed",
+            "5",
+            "--out",
+            sim.to_str().unwrap()
+        ]))
+        .status
+        .success()
+    );
+    let lines: Vec<String> = std::fs::read_to_string(sim.join("events.ndjson"))
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
     let batches: Vec<&[String]> = lines.chunks(500).collect();
 
     let mut served = start_serve(&data, token);
@@ -184,9 +263,13 @@ fn acknowledged_events_survive_sigkill() {
     let sent_batches = std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|scope| {
         for worker in 0..3 {
-            let (batches, url, acknowledged, sent_batches) = (&batches, &url, &acknowledged, &sent_batches);
+            let (batches, url, acknowledged, sent_batches) =
+                (&batches, &url, &acknowledged, &sent_batches);
             scope.spawn(move || {
-                let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .http_status_as_error(false)
+                    .build()
+                    .into();
                 for batch in batches.iter().skip(worker).step_by(3) {
                     let body = batch.join("\n");
                     let Ok(mut r) = agent
@@ -200,7 +283,8 @@ fn acknowledged_events_survive_sigkill() {
                     if r.status() != 200 {
                         return;
                     }
-                    let v: serde_json::Value = serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap();
+                    let v: serde_json::Value =
+                        serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap();
                     assert_eq!(v["accepted"].as_u64(), Some(batch.len() as u64));
                     let ids = batch.iter().map(|l| {
                         let v: serde_json::Value = serde_json::from_str(l).unwrap();
@@ -219,8 +303,15 @@ fn acknowledged_events_survive_sigkill() {
         served.child.wait().unwrap();
     });
     let acknowledged = acknowledged.into_inner().unwrap();
-    assert!(acknowledged.len() >= 20 * 500, "only {} acknowledged", acknowledged.len());
-    assert!(acknowledged.len() < lines.len(), "the kill came too late to interrupt the stream");
+    assert!(
+        acknowledged.len() >= 20 * 500,
+        "only {} acknowledged",
+        acknowledged.len()
+    );
+    assert!(
+        acknowledged.len() < lines.len(),
+        "the kill came too late to interrupt the stream"
+    );
 
     // Restart on the same data: it comes back ready, and every acknowledged event is there.
     let mut served = start_serve(&data, token);
@@ -237,6 +328,14 @@ fn acknowledged_events_survive_sigkill() {
         after = last.seq;
         stored.extend(page.into_iter().map(|e| e.event_id));
     }
-    let missing: Vec<&String> = acknowledged.iter().filter(|id| !stored.contains(*id)).take(5).collect();
-    assert!(missing.is_empty(), "acknowledged but lost: {missing:?} (of {})", acknowledged.len());
+    let missing: Vec<&String> = acknowledged
+        .iter()
+        .filter(|id| !stored.contains(*id))
+        .take(5)
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "acknowledged but lost: {missing:?} (of {})",
+        acknowledged.len()
+    );
 }

@@ -45,7 +45,7 @@ fn jitter_only_reorders_it_never_changes_events() {
 }
 
 #[test]
-fn restarting_an_iterator_half_way_is_not_needed_to_get_the_same_prefix() {
+fn a_prefix_is_the_start_of_the_full_run() {
     // Taking a prefix must not change what comes before it.
     let full: Vec<String> = Simulator::new(small(3, 5)).unwrap().collect();
     let prefix: Vec<String> = Simulator::new(small(3, 5)).unwrap().take(10_000).collect();

@@ -24,7 +24,10 @@ pub fn script() -> impl Strategy<Value = Script> {
         -3_i64..4,
     );
     proptest::collection::vec(
-        (proptest::bool::weighted(0.15), proptest::collection::vec(step, 0..7)),
+        (
+            proptest::bool::weighted(0.15),
+            proptest::collection::vec(step, 0..7),
+        ),
         1..8,
     )
 }
@@ -91,7 +94,11 @@ pub fn check_against_model(backend: &dyn Backend, script: &Script) -> Result<(),
                 raw: event.raw.clone(),
             });
             if let Some(update) = &event.directory {
-                let id = IDS.iter().copied().find(|id| *id == update.id).unwrap_or("?");
+                let id = IDS
+                    .iter()
+                    .copied()
+                    .find(|id| *id == update.id)
+                    .unwrap_or("?");
                 model
                     .history
                     .entry((update.kind, id))
@@ -110,11 +117,20 @@ pub fn check_against_model(backend: &dyn Backend, script: &Script) -> Result<(),
         for kind in DirectoryKind::ALL {
             for id in IDS {
                 let key = (kind, id);
-                prop_assert_eq!(store.directory_current(kind, id).map_err(fail)?, model.current(&key));
-                prop_assert_eq!(store.directory_history(kind, id).map_err(fail)?, model.history(&key));
+                prop_assert_eq!(
+                    store.directory_current(kind, id).map_err(fail)?,
+                    model.current(&key)
+                );
+                prop_assert_eq!(
+                    store.directory_history(kind, id).map_err(fail)?,
+                    model.history(&key)
+                );
             }
         }
-        prop_assert_eq!(&store.read_events(0, usize::MAX).map_err(fail)?, &model.events);
+        prop_assert_eq!(
+            &store.read_events(0, usize::MAX).map_err(fail)?,
+            &model.events
+        );
         prop_assert_eq!(store.last_seq().map_err(fail)?, model.events.len() as u64);
     }
     Ok(())

@@ -91,7 +91,12 @@ fn query(limit: usize) -> AlertQuery {
 fn versions(records: &[DirectoryRecord]) -> Vec<(i64, &str)> {
     records
         .iter()
-        .map(|r| (r.ts_micros, r.raw.split("\"version\":\"").nth(1).unwrap_or("?")))
+        .map(|r| {
+            (
+                r.ts_micros,
+                r.raw.split("\"version\":\"").nth(1).unwrap_or("?"),
+            )
+        })
         .map(|(ts, rest)| (ts, rest.trim_end_matches("\"}")))
         .collect()
 }
@@ -107,11 +112,15 @@ pub fn empty_store_reports_nothing(backend: &dyn Backend) {
     assert_eq!(store.read_events(0, 10).unwrap(), vec![]);
     assert_eq!(store.cursor("detector").unwrap(), 0);
     assert_eq!(
-        store.directory_current(DirectoryKind::Agent, "a-1").unwrap(),
+        store
+            .directory_current(DirectoryKind::Agent, "a-1")
+            .unwrap(),
         None
     );
     assert_eq!(
-        store.directory_history(DirectoryKind::Agent, "a-1").unwrap(),
+        store
+            .directory_history(DirectoryKind::Agent, "a-1")
+            .unwrap(),
         vec![]
     );
     assert_eq!(
@@ -141,7 +150,10 @@ pub fn sequence_numbers_are_consecutive_and_never_reused(backend: &dyn Backend) 
     }
     let store = backend.open();
     assert_eq!(store.last_seq().unwrap(), 5);
-    assert_eq!(store.append_events(&[event("e9", 9)]).unwrap(), receipt(6, 6));
+    assert_eq!(
+        store.append_events(&[event("e9", 9)]).unwrap(),
+        receipt(6, 6)
+    );
     let seqs: Vec<u64> = all_events(store.as_ref()).iter().map(|e| e.seq).collect();
     assert_eq!(seqs, (1..=6).collect::<Vec<_>>());
     assert_eq!(store.event_count().unwrap(), 6);
@@ -150,8 +162,9 @@ pub fn sequence_numbers_are_consecutive_and_never_reused(backend: &dyn Backend) 
 pub fn events_round_trip_byte_for_byte(backend: &dyn Backend) {
     let store = backend.open();
     let mut odd = event("ünïcødé-✓", i64::MIN);
-    odd.raw = r#"{"type":"message","text":"line1\nline2 \"quoted\" \\ 🙂 ' ; DROP TABLE events; --"}"#
-        .to_owned();
+    odd.raw =
+        r#"{"type":"message","text":"line1\nline2 \"quoted\" \\ 🙂 ' ; DROP TABLE events; --"}"#
+            .to_owned();
     let mut large = event("large", i64::MAX);
     large.raw = format!(r#"{{"type":"x","pad":"{}"}}"#, "y".repeat(200_000));
     let mut empty_raw = event("empty-raw", 0);
@@ -210,10 +223,7 @@ pub fn directory_current_keeps_the_latest_event_time(backend: &dyn Backend) {
     use DirectoryKind::{Agent, Customer};
     let store = backend.open();
     store
-        .append_events(&[
-            directory_event(Agent, "a-1", 100, "v1"),
-            event("noise", 50),
-        ])
+        .append_events(&[directory_event(Agent, "a-1", 100, "v1"), event("noise", 50)])
         .unwrap();
     store
         .append_events(&[directory_event(Agent, "a-1", 200, "v2")])
@@ -293,7 +303,12 @@ pub fn directory_current_keeps_the_latest_event_time(backend: &dyn Backend) {
         versions(&[store.directory_current(Customer, "a-1").unwrap().unwrap()]),
         vec![(900, "c-new")]
     );
-    assert_eq!(store.directory_current(DirectoryKind::Ticket, "a-1").unwrap(), None);
+    assert_eq!(
+        store
+            .directory_current(DirectoryKind::Ticket, "a-1")
+            .unwrap(),
+        None
+    );
     assert_eq!(store.directory_current(Agent, "a-3").unwrap(), None);
     assert_eq!(store.directory_history(Agent, "a-3").unwrap(), vec![]);
     // Directory records are events too.
@@ -302,15 +317,35 @@ pub fn directory_current_keeps_the_latest_event_time(backend: &dyn Backend) {
 
 pub fn alerts_round_trip_with_their_own_sequence(backend: &dyn Backend) {
     let store = backend.open();
-    store.append_events(&[event("e1", 1), event("e2", 2)]).unwrap();
+    store
+        .append_events(&[event("e1", 1), event("e2", 2)])
+        .unwrap();
     let first = [
-        alert("al-1", 5, "agent_behavior", ("agent", "a-1"), Severity::High),
-        alert("al-2", 3, "conversation", ("conversation", "conv-5"), Severity::Low),
+        alert(
+            "al-1",
+            5,
+            "agent_behavior",
+            ("agent", "a-1"),
+            Severity::High,
+        ),
+        alert(
+            "al-2",
+            3,
+            "conversation",
+            ("conversation", "conv-5"),
+            Severity::Low,
+        ),
     ];
     store.append_alerts(&first, "pipeline", 2).unwrap();
     store
         .append_alerts(
-            &[alert("al-3", 9, "action_risk", ("customer", "c-1"), Severity::Critical)],
+            &[alert(
+                "al-3",
+                9,
+                "action_risk",
+                ("customer", "c-1"),
+                Severity::Critical,
+            )],
             "pipeline",
             2,
         )
@@ -320,9 +355,18 @@ pub fn alerts_round_trip_with_their_own_sequence(backend: &dyn Backend) {
     assert_eq!(page.next_cursor, None);
     let expect: Vec<StoredAlert> = ["al-1", "al-2", "al-3"]
         .iter()
-        .zip([first[0].json.clone(), first[1].json.clone()].into_iter().chain([
-            alert("al-3", 9, "action_risk", ("customer", "c-1"), Severity::Critical).json,
-        ]))
+        .zip(
+            [first[0].json.clone(), first[1].json.clone()]
+                .into_iter()
+                .chain([alert(
+                    "al-3",
+                    9,
+                    "action_risk",
+                    ("customer", "c-1"),
+                    Severity::Critical,
+                )
+                .json]),
+        )
         .zip(1..)
         .map(|((id, json), seq)| StoredAlert {
             seq,
@@ -344,7 +388,13 @@ pub fn alert_filters_select_exactly_the_matches(backend: &dyn Backend) {
         alert("al-2", 50, "agent_behavior", ("agent", "a-2"), Low),
         alert("al-3", 300, "action_risk", ("customer", "c-1"), Critical),
         alert("al-4", 200, "action_risk", ("customer", "c-2"), Medium),
-        alert("al-5", 150, "conversation", ("conversation", "conv-1"), High),
+        alert(
+            "al-5",
+            150,
+            "conversation",
+            ("conversation", "conv-1"),
+            High,
+        ),
         alert("al-6", 250, "agent_behavior", ("agent", "a-1"), Critical),
         alert("al-7", 100, "leak_attribution", ("agent", "a-1"), Medium),
         alert("al-8", 400, "action_risk", ("customer", "c-1"), Low),
@@ -356,52 +406,95 @@ pub fn alert_filters_select_exactly_the_matches(backend: &dyn Backend) {
     let text = |s: &str| Some(s.to_owned());
     let check = |query: AlertQuery, expect: &[&str]| {
         let page = store
-            .query_alerts(&AlertQuery { limit: 100, ..query.clone() })
+            .query_alerts(&AlertQuery {
+                limit: 100,
+                ..query.clone()
+            })
             .unwrap();
         assert_eq!(ids_of(&page.alerts), expect, "{query:?}");
         assert_eq!(page.next_cursor, None, "{query:?}");
     };
-    let all = ["al-1", "al-2", "al-3", "al-4", "al-5", "al-6", "al-7", "al-8", "al-9"];
+    let all = [
+        "al-1", "al-2", "al-3", "al-4", "al-5", "al-6", "al-7", "al-8", "al-9",
+    ];
     check(AlertQuery::default(), &all);
     check(
-        AlertQuery { detector: text("agent_behavior"), ..Default::default() },
+        AlertQuery {
+            detector: text("agent_behavior"),
+            ..Default::default()
+        },
         &["al-1", "al-2", "al-6"],
     );
     check(
-        AlertQuery { entity_kind: text("customer"), ..Default::default() },
+        AlertQuery {
+            entity_kind: text("customer"),
+            ..Default::default()
+        },
         &["al-3", "al-4", "al-8", "al-9"],
     );
     check(
-        AlertQuery { entity_id: text("a-1"), ..Default::default() },
+        AlertQuery {
+            entity_id: text("a-1"),
+            ..Default::default()
+        },
         &["al-1", "al-6", "al-7", "al-9"],
     );
     check(
-        AlertQuery { entity_kind: text("agent"), entity_id: text("a-1"), ..Default::default() },
+        AlertQuery {
+            entity_kind: text("agent"),
+            entity_id: text("a-1"),
+            ..Default::default()
+        },
         &["al-1", "al-6", "al-7"],
     );
-    check(AlertQuery { min_severity: Some(Low), ..Default::default() }, &all);
     check(
-        AlertQuery { min_severity: Some(High), ..Default::default() },
+        AlertQuery {
+            min_severity: Some(Low),
+            ..Default::default()
+        },
+        &all,
+    );
+    check(
+        AlertQuery {
+            min_severity: Some(High),
+            ..Default::default()
+        },
         &["al-1", "al-3", "al-5", "al-6", "al-9"],
     );
     check(
-        AlertQuery { min_severity: Some(Critical), ..Default::default() },
+        AlertQuery {
+            min_severity: Some(Critical),
+            ..Default::default()
+        },
         &["al-3", "al-6"],
     );
     check(
-        AlertQuery { since_micros: Some(200), ..Default::default() },
+        AlertQuery {
+            since_micros: Some(200),
+            ..Default::default()
+        },
         &["al-3", "al-4", "al-6", "al-8"],
     );
     check(
-        AlertQuery { until_micros: Some(150), ..Default::default() },
+        AlertQuery {
+            until_micros: Some(150),
+            ..Default::default()
+        },
         &["al-1", "al-2", "al-7", "al-9"],
     );
     check(
-        AlertQuery { since_micros: Some(100), until_micros: Some(200), ..Default::default() },
+        AlertQuery {
+            since_micros: Some(100),
+            until_micros: Some(200),
+            ..Default::default()
+        },
         &["al-1", "al-5", "al-7", "al-9"],
     );
     check(
-        AlertQuery { after_seq: Some(6), ..Default::default() },
+        AlertQuery {
+            after_seq: Some(6),
+            ..Default::default()
+        },
         &["al-7", "al-8", "al-9"],
     );
     check(
@@ -428,14 +521,36 @@ pub fn alert_filters_select_exactly_the_matches(backend: &dyn Backend) {
         },
         &["al-3"],
     );
-    check(AlertQuery { detector: text("nope"), ..Default::default() }, &[]);
     check(
-        AlertQuery { since_micros: Some(300), until_micros: Some(300), ..Default::default() },
+        AlertQuery {
+            detector: text("nope"),
+            ..Default::default()
+        },
+        &[],
+    );
+    check(
+        AlertQuery {
+            since_micros: Some(300),
+            until_micros: Some(300),
+            ..Default::default()
+        },
         &[],
     );
     // Filters compare whole values: no prefix or pattern matching.
-    check(AlertQuery { detector: text("agent%"), ..Default::default() }, &[]);
-    check(AlertQuery { entity_id: text("a-"), ..Default::default() }, &[]);
+    check(
+        AlertQuery {
+            detector: text("agent%"),
+            ..Default::default()
+        },
+        &[],
+    );
+    check(
+        AlertQuery {
+            entity_id: text("a-"),
+            ..Default::default()
+        },
+        &[],
+    );
 }
 
 /// Pages of every size visit every matching alert exactly once, in order,
@@ -461,7 +576,10 @@ pub fn alert_pages_visit_every_match_once(backend: &dyn Backend) {
 
     let queries = [
         AlertQuery::default(),
-        AlertQuery { detector: Some("action_risk".to_owned()), ..Default::default() },
+        AlertQuery {
+            detector: Some("action_risk".to_owned()),
+            ..Default::default()
+        },
         AlertQuery {
             min_severity: Some(Severity::High),
             since_micros: Some(10),
@@ -480,11 +598,22 @@ pub fn alert_pages_visit_every_match_once(backend: &dyn Backend) {
             .collect();
         assert!(!expect.is_empty() && expect.len() <= alerts.len());
         for limit in [1, 5, expect.len(), expect.len() - 1, 1_000] {
-            let Some(limit) = Some(limit).filter(|&l| l > 0) else { continue };
-            let pages = collect_pages(store.as_ref(), &AlertQuery { limit, ..base.clone() });
+            let Some(limit) = Some(limit).filter(|&l| l > 0) else {
+                continue;
+            };
+            let pages = collect_pages(
+                store.as_ref(),
+                &AlertQuery {
+                    limit,
+                    ..base.clone()
+                },
+            );
             let seen: Vec<&str> = pages.iter().flat_map(|p| ids_of(&p.alerts)).collect();
             assert_eq!(seen, expect, "limit {limit}, {base:?}");
-            let seqs: Vec<u64> = pages.iter().flat_map(|p| p.alerts.iter().map(|a| a.seq)).collect();
+            let seqs: Vec<u64> = pages
+                .iter()
+                .flat_map(|p| p.alerts.iter().map(|a| a.seq))
+                .collect();
             assert!(seqs.windows(2).all(|w| w[0] < w[1]), "limit {limit}");
             assert_eq!(pages.len(), expect.len().div_ceil(limit), "limit {limit}");
             for (index, page) in pages.iter().enumerate() {
@@ -492,7 +621,9 @@ pub fn alert_pages_visit_every_match_once(backend: &dyn Backend) {
                 assert!(page.alerts.len() <= limit);
                 assert_eq!(
                     page.next_cursor,
-                    (!last_page).then(|| page.alerts.last().map(|a| a.seq)).flatten(),
+                    (!last_page)
+                        .then(|| page.alerts.last().map(|a| a.seq))
+                        .flatten(),
                     "limit {limit}, page {index}"
                 );
             }
@@ -503,16 +634,24 @@ pub fn alert_pages_visit_every_match_once(backend: &dyn Backend) {
 pub fn duplicate_alert_ids_are_rejected_atomically(backend: &dyn Backend) {
     let store = backend.open();
     let a = |id: &str| alert(id, 1, "agent_behavior", ("agent", "a-1"), Severity::High);
-    store.append_alerts(&[a("al-1"), a("al-2")], "detector", 5).unwrap();
+    store
+        .append_alerts(&[a("al-1"), a("al-2")], "detector", 5)
+        .unwrap();
 
     let error = store
         .append_alerts(&[a("al-3"), a("al-1")], "detector", 9)
         .unwrap_err();
-    assert!(matches!(&error, StoreError::Conflict(m) if m.contains("`al-1`")), "{error}");
+    assert!(
+        matches!(&error, StoreError::Conflict(m) if m.contains("`al-1`")),
+        "{error}"
+    );
     let error = store
         .append_alerts(&[a("al-4"), a("al-4")], "detector", 11)
         .unwrap_err();
-    assert!(matches!(&error, StoreError::Conflict(m) if m.contains("`al-4`")), "{error}");
+    assert!(
+        matches!(&error, StoreError::Conflict(m) if m.contains("`al-4`")),
+        "{error}"
+    );
 
     // Nothing of the failed batches was written, the cursor did not move.
     assert_eq!(store.alert_count().unwrap(), 2);
@@ -526,7 +665,10 @@ pub fn duplicate_alert_ids_are_rejected_atomically(backend: &dyn Backend) {
     store.append_alerts(&[a("al-3")], "detector", 12).unwrap();
     let page = store.query_alerts(&query(100)).unwrap();
     assert_eq!(
-        page.alerts.iter().map(|a| (a.seq, a.alert_id.as_str())).collect::<Vec<_>>(),
+        page.alerts
+            .iter()
+            .map(|a| (a.seq, a.alert_id.as_str()))
+            .collect::<Vec<_>>(),
         vec![(1, "al-1"), (2, "al-2"), (3, "al-3")]
     );
     assert_eq!(store.cursor("detector").unwrap(), 12);
@@ -554,7 +696,10 @@ pub fn cursors_are_named_and_persist(backend: &dyn Backend) {
     store
         .append_alerts(&[], "big", u64::try_from(i64::MAX).unwrap())
         .unwrap();
-    assert_eq!(store.cursor("big").unwrap(), u64::try_from(i64::MAX).unwrap());
+    assert_eq!(
+        store.cursor("big").unwrap(),
+        u64::try_from(i64::MAX).unwrap()
+    );
 }
 
 pub fn data_survives_reopen(backend: &dyn Backend) {
@@ -563,15 +708,25 @@ pub fn data_survives_reopen(backend: &dyn Backend) {
         event("e1", 11),
         directory_event(DirectoryKind::Ticket, "t-1", 12, "open"),
     ];
-    let alerts = [alert("al-1", 11, "agent_behavior", ("agent", "a-1"), Severity::Medium)];
+    let alerts = [alert(
+        "al-1",
+        11,
+        "agent_behavior",
+        ("agent", "a-1"),
+        Severity::Medium,
+    )];
     let (events, current, history, page) = {
         let store = backend.open();
         store.append_events(&batch).unwrap();
         store.append_alerts(&alerts, "detectors", 3).unwrap();
         (
             all_events(store.as_ref()),
-            store.directory_current(DirectoryKind::Ticket, "t-1").unwrap(),
-            store.directory_history(DirectoryKind::Agent, "a-1").unwrap(),
+            store
+                .directory_current(DirectoryKind::Ticket, "t-1")
+                .unwrap(),
+            store
+                .directory_history(DirectoryKind::Agent, "a-1")
+                .unwrap(),
             store.query_alerts(&query(10)).unwrap(),
         )
     };
@@ -583,11 +738,15 @@ pub fn data_survives_reopen(backend: &dyn Backend) {
     let store = backend.open();
     assert_eq!(all_events(store.as_ref()), events);
     assert_eq!(
-        store.directory_current(DirectoryKind::Ticket, "t-1").unwrap(),
+        store
+            .directory_current(DirectoryKind::Ticket, "t-1")
+            .unwrap(),
         current
     );
     assert_eq!(
-        store.directory_history(DirectoryKind::Agent, "a-1").unwrap(),
+        store
+            .directory_history(DirectoryKind::Agent, "a-1")
+            .unwrap(),
         history
     );
     assert_eq!(store.query_alerts(&query(10)).unwrap(), page);
@@ -597,7 +756,13 @@ pub fn data_survives_reopen(backend: &dyn Backend) {
     // Numbering goes on where it stopped.
     store
         .append_alerts(
-            &[alert("al-2", 1, "agent_behavior", ("agent", "a-1"), Severity::Low)],
+            &[alert(
+                "al-2",
+                1,
+                "agent_behavior",
+                ("agent", "a-1"),
+                Severity::Low,
+            )],
             "detectors",
             4,
         )
@@ -617,11 +782,15 @@ pub fn invalid_requests_are_rejected_without_writing(backend: &dyn Backend) {
     let is_invalid = |result: Result<(), StoreError>| matches!(result, Err(StoreError::Invalid(_)));
 
     assert!(is_invalid(
-        store.append_events(&[event("e1", 1), event("", 2)]).map(|_| ())
+        store
+            .append_events(&[event("e1", 1), event("", 2)])
+            .map(|_| ())
     ));
     let mut nul = event("e1", 1);
     nul.raw = "{\"a\":\"\0\"}".to_owned();
-    assert!(is_invalid(store.append_events(&[event("e0", 0), nul]).map(|_| ())));
+    assert!(is_invalid(
+        store.append_events(&[event("e0", 0), nul]).map(|_| ())
+    ));
     let mut nameless = directory_event(DirectoryKind::Agent, "a-1", 1, "v1");
     if let Some(update) = nameless.directory.as_mut() {
         update.id.clear();
@@ -629,11 +798,22 @@ pub fn invalid_requests_are_rejected_without_writing(backend: &dyn Backend) {
     assert!(is_invalid(store.append_events(&[nameless]).map(|_| ())));
     assert_eq!(store.event_count().unwrap(), 0);
     assert_eq!(store.last_seq().unwrap(), 0);
-    assert_eq!(store.directory_history(DirectoryKind::Agent, "").unwrap(), vec![]);
+    assert_eq!(
+        store.directory_history(DirectoryKind::Agent, "").unwrap(),
+        vec![]
+    );
 
     let good = alert("al-1", 1, "d", ("agent", "a-1"), Severity::Low);
-    assert!(is_invalid(store.append_alerts(std::slice::from_ref(&good), "c", u64::MAX)));
-    assert!(is_invalid(store.append_alerts(std::slice::from_ref(&good), "", 1)));
+    assert!(is_invalid(store.append_alerts(
+        std::slice::from_ref(&good),
+        "c",
+        u64::MAX
+    )));
+    assert!(is_invalid(store.append_alerts(
+        std::slice::from_ref(&good),
+        "",
+        1
+    )));
     let mut nul_alert = good.clone();
     nul_alert.json = "\0".to_owned();
     assert!(is_invalid(store.append_alerts(&[nul_alert], "c", 1)));
@@ -682,10 +862,14 @@ pub fn concurrent_appends_get_disjoint_consecutive_ranges(backend: &dyn Backend)
                 })
             })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
     });
 
-    let total = u64::try_from(threads * batch_len).unwrap() * u64::try_from(batches_per_thread).unwrap();
+    let total =
+        u64::try_from(threads * batch_len).unwrap() * u64::try_from(batches_per_thread).unwrap();
     let events = all_events(store);
     assert_eq!(events.len(), usize::try_from(total).unwrap());
     assert_eq!(store.last_seq().unwrap(), total);
@@ -706,17 +890,30 @@ pub fn concurrent_appends_get_disjoint_consecutive_ranges(backend: &dyn Backend)
             .unwrap()
             .unwrap();
         assert_eq!(current.ts_micros, batches_per_thread - 1);
-        assert!(current.raw.contains(&format!("\"{}-{}\"", batches_per_thread - 1, batch_len - 1)));
+        assert!(
+            current
+                .raw
+                .contains(&format!("\"{}-{}\"", batches_per_thread - 1, batch_len - 1))
+        );
     }
 }
 
 pub fn two_handles_share_one_sequence(backend: &dyn Backend) {
     let first = backend.open();
     let second = backend.open();
-    assert_eq!(first.append_events(&[event("a", 1), event("b", 2)]).unwrap().last_seq, 2);
+    assert_eq!(
+        first
+            .append_events(&[event("a", 1), event("b", 2)])
+            .unwrap()
+            .last_seq,
+        2
+    );
     assert_eq!(
         second.append_events(&[event("c", 3)]).unwrap(),
-        AppendReceipt { first_seq: 3, last_seq: 3 }
+        AppendReceipt {
+            first_seq: 3,
+            last_seq: 3
+        }
     );
     assert_eq!(first.append_events(&[event("d", 4)]).unwrap().first_seq, 4);
     assert_eq!(all_events(first.as_ref()), all_events(second.as_ref()));

@@ -95,9 +95,13 @@ impl Backend for PostgresBackend {
 
 impl Drop for PostgresBackend {
     fn drop(&mut self) {
-        let dropped = postgres::Client::connect(&self.url, postgres::NoTls).and_then(|mut client| {
-            client.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.schema))
-        });
+        let dropped =
+            postgres::Client::connect(&self.url, postgres::NoTls).and_then(|mut client| {
+                client.batch_execute(&format!(
+                    "DROP SCHEMA IF EXISTS \"{}\" CASCADE",
+                    self.schema
+                ))
+            });
         if let Err(error) = dropped {
             eprintln!("cannot drop test schema `{}`: {error}", self.schema);
         }
