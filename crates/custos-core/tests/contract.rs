@@ -1,6 +1,6 @@
 //! The contract, end to end: the conformance sample and a serialise/parse
 //! round trip over arbitrary events.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use custos_core::event::*;
 use custos_core::id::*;

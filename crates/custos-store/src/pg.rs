@@ -81,7 +81,7 @@ const APPEND_EVENTS: &str = "WITH bump AS (
          FROM bump, unnest($10::text[], $11::text[], $12::bigint[], $13::bigint[])
               AS c(kind, id, ts_micros, ord)
          ON CONFLICT (kind, id) DO UPDATE SET ts_micros = excluded.ts_micros, seq = excluded.seq
-         WHERE excluded.ts_micros > directory_current.ts_micros
+         WHERE excluded.ts_micros >= directory_current.ts_micros
      )
      SELECT base FROM bump";
 
