@@ -57,8 +57,11 @@ impl Gen {
             }
             let plan = self.harvest_state[s].plan;
             match self.plan.harvests[plan].style {
-                HarvestStyle::Slow => self.slow_harvest_day(s, d),
+                HarvestStyle::Slow => self.slow_harvest_day(s, d, 0.3, (3, 8)),
+                HarvestStyle::Pretext => self.slow_harvest_day(s, d, 1.0, (2, 5)),
+                HarvestStyle::Ring => self.slow_harvest_day(s, d, 0.0, (1, 4)),
                 HarvestStyle::Burst => self.burst_harvest(s),
+                HarvestStyle::OffHours => self.off_hours_harvest(s),
             }
             if self.harvest_state[s].done {
                 self.plan_calls(s);
@@ -95,10 +98,7 @@ impl Gen {
         }
         let plan = &self.plan.harvests[self.harvest_state[s].plan];
         let agent_id = self.world.agents[plan.agent].id();
-        let style = match plan.style {
-            HarvestStyle::Slow => "slow",
-            HarvestStyle::Burst => "burst",
-        };
+        let style = plan.style.as_str();
         let attack_id = self.new_attack_id();
         self.truth
             .attacks
@@ -163,9 +163,10 @@ impl Gen {
         fields
     }
 
-    /// "Slow": a few records a day inside the agent's normal shift, some on
-    /// pretext tickets the agent opens for the victim.
-    fn slow_harvest_day(&mut self, s: usize, d: u32) {
+    /// "Slow" (and "pretext", "ring"): a few records a day inside the
+    /// agent's normal shift, a share `pretext` of them on pretext tickets the
+    /// agent opens for the victim; `per_day` is the half-open range drawn.
+    fn slow_harvest_day(&mut self, s: usize, d: u32, pretext: f64, per_day: (i64, i64)) {
         let agent = self.plan.harvests[self.harvest_state[s].plan].agent;
         let day = i64::from(d);
         if !self.works(agent, day) {
@@ -175,7 +176,7 @@ impl Gen {
         let len = (i64::from(end_hour) - i64::from(start_hour)).rem_euclid(24) * 3600;
         let shift_start = self.day_start + i64::from(start_hour) * 3600;
         let (ip, device, _) = self.agent_identity(agent, day);
-        let n = self.arng.range(3, 8);
+        let n = self.arng.range(per_day.0, per_day.1);
         let mut times: Vec<i64> = (0..n)
             .map(|_| shift_start + self.arng.range(900, len - 900))
             .collect();
@@ -189,7 +190,7 @@ impl Gen {
             };
             let truth = self.harvest_truth(s);
             let fields = Self::harvest_fields(&mut self.arng);
-            let ticket = if self.arng.chance(0.3) {
+            let ticket = if pretext >= 1.0 || (pretext > 0.0 && self.arng.chance(pretext)) {
                 // A pretext ticket: opened by the agent for the victim, on a
                 // phone call that never happened.
                 self.ids.ticket += 1;
@@ -313,6 +314,67 @@ impl Gen {
         self.push_session(ts, agent, false, &ip, &device, context);
     }
 
+    /// "Off hours": a few dozen records, a few minutes apart, in a session
+    /// outside the shift from a device the agent never used.
+    fn off_hours_harvest(&mut self, s: usize) {
+        self.harvest_state[s].done = true;
+        let agent = self.plan.harvests[self.harvest_state[s].plan].agent;
+        let day = i64::from(self.day);
+        let (_, end_hour) = self.world.agents[agent].shift();
+        let mut start = None;
+        for _ in 0..12 {
+            let hour = (u32::from(end_hour) + 3 + self.arng.below(8) as u32) % 24;
+            let free = (0..3).all(|k| {
+                let h = hour + k;
+                !self.on_shift(agent, day + i64::from(h / 24), h % 24)
+            });
+            if free {
+                start = Some(self.day_start + i64::from(hour) * 3600 + self.arng.range(0, 3_599));
+                break;
+            }
+        }
+        let Some(start) = start else {
+            return;
+        };
+        if start + 3 * 3600 >= self.run_end {
+            return;
+        }
+        let (ip, _, _) = self.agent_identity(agent, day);
+        let h = self.arng.next_u64();
+        let device = format!("dev-x{:05x}", (h >> 40) & 0xfffff);
+        let truth = self.harvest_truth(s);
+        let context = Tag::Attack(truth, AttackRole::Context);
+        let mut ts = start;
+        self.push_session(ts, agent, true, &ip, &device, context);
+        let n = self.arng.range(12, 35);
+        for _ in 0..n {
+            ts += self.arng.range(40, 240);
+            let Some(customer) = self.harvest_victim(s, ts) else {
+                continue;
+            };
+            let fields = Self::harvest_fields(&mut self.arng);
+            let pushed = self.push_access(
+                &Access {
+                    ts,
+                    agent,
+                    customer: Some(customer),
+                    ticket: None,
+                    action: "view",
+                    query: None,
+                    fields: &fields,
+                    ip: &ip,
+                    device: &device,
+                },
+                Tag::Attack(truth, AttackRole::Flag),
+            );
+            if pushed {
+                self.record_harvest_access(s, ts, customer);
+            }
+        }
+        ts += self.arng.range(60, 300);
+        self.push_session(ts, agent, false, &ip, &device, context);
+    }
+
     /// Once a harvest is over, some of its victims get calls days later,
     /// the richest first.
     fn plan_calls(&mut self, s: usize) {
@@ -327,8 +389,10 @@ impl Gen {
             bb.total_cmp(&ba).then(a.cmp(b))
         });
         let k = match style {
-            HarvestStyle::Slow => self.arng.range(1, 3),
-            HarvestStyle::Burst => self.arng.range(3, 6),
+            HarvestStyle::Slow | HarvestStyle::Pretext | HarvestStyle::Ring => {
+                self.arng.range(1, 3)
+            }
+            HarvestStyle::Burst | HarvestStyle::OffHours => self.arng.range(3, 6),
         } as usize;
         let last_day = (self.harvest_state[s].last - self.cfg.start).div_euclid(DAY);
         let mut chosen: Vec<u32> = Vec::new();

@@ -54,8 +54,28 @@ pub(crate) struct Counters {
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum HarvestStyle {
+    /// A few records a day inside the shift, some on pretext tickets.
     Slow,
+    /// Hundreds of records in one night outside the shift.
     Burst,
+    /// Every record on a ticket the agent opened for the victim themselves.
+    Pretext,
+    /// One of three agents on different teams, each taking a few a day.
+    Ring,
+    /// A few dozen records outside the shift from a device never seen.
+    OffHours,
+}
+
+impl HarvestStyle {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            HarvestStyle::Slow => "slow",
+            HarvestStyle::Burst => "burst",
+            HarvestStyle::Pretext => "pretext",
+            HarvestStyle::Ring => "ring",
+            HarvestStyle::OffHours => "off_hours",
+        }
+    }
 }
 
 pub(crate) struct HarvestPlan {
@@ -370,7 +390,10 @@ impl Gen {
                     let latest = (i64::from(days) * 2 / 3 - 1).max(0);
                     (prng.range(0, latest) as u32, prng.range(4, 10) as u32)
                 }
-                HarvestStyle::Burst => {
+                HarvestStyle::Burst
+                | HarvestStyle::Pretext
+                | HarvestStyle::Ring
+                | HarvestStyle::OffHours => {
                     let latest = (i64::from(days) * 3 / 4 - 1).max(0);
                     (prng.range(0, latest) as u32, 1)
                 }
@@ -382,6 +405,7 @@ impl Gen {
                 span,
             });
         }
+        self.plan_extra_harvests(&veterans, &mut used, &moved);
         if n_customers > 0 {
             for _ in 0..days / 10 {
                 let day = prng.below(u64::from(days)) as u32;
@@ -400,6 +424,58 @@ impl Gen {
                     prng.index(n_customers) as u32
                 };
                 self.plan.naws.push((day, customer));
+            }
+        }
+    }
+
+    /// The styles beyond slow and burst (pretext tickets, a ring of three,
+    /// off-hours from a new device), once per 30 days of runs of a week or
+    /// more. Drawn from a stream of their own so that the slow and burst
+    /// plans stay what they were.
+    fn plan_extra_harvests(&mut self, veterans: &[usize], used: &mut Vec<usize>, moved: &[usize]) {
+        let days = self.cfg.days;
+        if days < 7 {
+            return;
+        }
+        let mut prng = Rng::new(mix(self.cfg.seed, 0xA7_7B));
+        let rounds = days.div_ceil(30);
+        for _ in 0..rounds {
+            for style in [
+                HarvestStyle::Pretext,
+                HarvestStyle::Ring,
+                HarvestStyle::OffHours,
+            ] {
+                let members = if style == HarvestStyle::Ring { 3 } else { 1 };
+                let latest = (i64::from(days) * 2 / 3 - 1).max(0);
+                let day = prng.range(0, latest) as u32;
+                let span = match style {
+                    HarvestStyle::OffHours => 1,
+                    _ => prng.range(3, 7) as u32,
+                };
+                let mut teams: Vec<usize> = Vec::new();
+                for _ in 0..members {
+                    let candidates: Vec<usize> = veterans
+                        .iter()
+                        .copied()
+                        .filter(|a| !used.contains(a) && !moved.contains(a))
+                        .filter(|&a| {
+                            matches!(self.world.agents[a].role, AgentRole::L1 | AgentRole::L2)
+                        })
+                        .filter(|&a| !teams.contains(&self.world.agents[a].team))
+                        .collect();
+                    if candidates.is_empty() {
+                        break;
+                    }
+                    let agent = candidates[prng.index(candidates.len())];
+                    used.push(agent);
+                    teams.push(self.world.agents[agent].team);
+                    self.plan.harvests.push(HarvestPlan {
+                        day,
+                        style,
+                        agent,
+                        span,
+                    });
+                }
             }
         }
     }

@@ -12,6 +12,11 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
+/// Events are allocated on parser threads and freed on the pipeline thread;
+/// mimalloc handles that cross-thread pattern far better than glibc malloc.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "custos",

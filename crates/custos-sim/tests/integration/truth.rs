@@ -52,7 +52,10 @@ fn a_month_has_every_attack_kind_and_both_harvest_styles() {
             _ => None,
         })
         .collect();
-    assert_eq!(styles, HashSet::from(["slow", "burst"]));
+    assert_eq!(
+        styles,
+        HashSet::from(["slow", "burst", "pretext", "ring", "off_hours"])
+    );
     let ids: HashSet<&str> = truth.attacks.iter().map(Attack::attack_id).collect();
     assert_eq!(ids.len(), truth.attacks.len(), "attack ids are unique");
     let benign: HashSet<&str> = truth.benign.iter().map(Benign::kind).collect();
@@ -137,6 +140,29 @@ fn insider_accesses_are_off_ticket_or_on_tickets_the_insider_opened() {
                 assert!(end - start >= 86_400, "slow harvesting spans days");
                 let per_day = h.event_ids.len() as f64 / ((end - start) as f64 / 86_400.0).ceil();
                 assert!(per_day <= 8.0, "{per_day} a day is not slow");
+            }
+            "pretext" => {
+                assert!(
+                    h.event_ids
+                        .iter()
+                        .all(|id| events.get(id)["ticket_id"].is_string()),
+                    "{}: every pretext access is on a ticket",
+                    h.attack_id
+                );
+            }
+            "ring" => {
+                let per_day = h.event_ids.len() as f64
+                    / ((end - start) as f64 / 86_400.0).ceil().max(1.0);
+                assert!(per_day <= 4.0, "{per_day} a day is not a ring member's few");
+            }
+            "off_hours" => {
+                assert!(end - start < 3 * 3600, "off-hours harvesting is one session");
+                assert!((12..=35).contains(&h.event_ids.len()));
+                assert!(
+                    h.event_ids
+                        .iter()
+                        .all(|id| events.get(id)["device_id"].as_str().is_some_and(|d| d.starts_with("dev-x")))
+                );
             }
             other => panic!("unknown style {other}"),
         }
