@@ -8,12 +8,21 @@ use std::fmt;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+#[derive(clap::Args)]
 pub struct LoadOptions {
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub url: String,
+    /// Bearer token with the `ingest` scope (or `CUSTOS_LOAD_TOKEN`).
+    #[arg(long, env = "CUSTOS_LOAD_TOKEN", hide_env_values = true)]
     pub token: String,
+    #[arg(long, default_value_t = 200_000)]
     pub events: u64,
+    #[arg(long, default_value_t = 1_000)]
     pub batch: usize,
+    #[arg(long, default_value_t = 4)]
     pub concurrency: usize,
+    /// Simulator seed of the events sent.
+    #[arg(long, default_value_t = 7)]
     pub seed: u64,
 }
 

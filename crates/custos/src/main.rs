@@ -78,21 +78,7 @@ enum Command {
         data_dir: PathBuf,
     },
     /// Load generator: POST simulated events to a running server.
-    Load {
-        #[arg(long, default_value = "http://127.0.0.1:8080")]
-        url: String,
-        /// Bearer token with the `ingest` scope (or `CUSTOS_LOAD_TOKEN`).
-        #[arg(long, env = "CUSTOS_LOAD_TOKEN", hide_env_values = true)]
-        token: String,
-        #[arg(long, default_value_t = 200_000)]
-        events: u64,
-        #[arg(long, default_value_t = 1_000)]
-        batch: usize,
-        #[arg(long, default_value_t = 4)]
-        concurrency: usize,
-        #[arg(long, default_value_t = 7)]
-        seed: u64,
-    },
+    Load(load::LoadOptions),
 }
 
 fn main() -> std::process::ExitCode {
@@ -184,22 +170,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 },
             )
         }
-        Command::Load {
-            url,
-            token,
-            events,
-            batch,
-            concurrency,
-            seed,
-        } => {
-            let report = load::run(&load::LoadOptions {
-                url,
-                token,
-                events,
-                batch,
-                concurrency,
-                seed,
-            })?;
+        Command::Load(options) => {
+            let report = load::run(&options)?;
             println!("{report}");
             Ok(())
         }
