@@ -85,6 +85,9 @@ impl Server {
                     }
                 };
                 ready.store(true, Ordering::SeqCst);
+                // However the thread ends (stop, or a panic in a detector),
+                // `/readyz` must stop answering ready.
+                let _not_ready_on_exit = NotReadyOnDrop(ready.clone());
                 let last = Mutex::new(Progress::default());
                 tailer.run(&stop, &|p: &Progress| {
                     if let Ok(mut last) = last.lock() {
@@ -132,6 +135,14 @@ impl Server {
         if let Some(p) = self.pipeline.take() {
             let _ = p.join();
         }
+    }
+}
+
+struct NotReadyOnDrop(Arc<AtomicBool>);
+
+impl Drop for NotReadyOnDrop {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
     }
 }
 

@@ -190,25 +190,84 @@ struct Served {
 }
 
 fn start_serve(data: &Path, token: &str) -> Served {
-    let mut child = custos(&["serve"])
-        .env("CUSTOS_DATA_DIR", data)
+    start_serve_with(data, Some(token)).0
+}
+
+/// Starts `serve`; with no token configured, also returns what it printed
+/// before its address (where a generated token appears).
+fn start_serve_with(data: &Path, token: Option<&str>) -> (Served, Vec<String>) {
+    let mut cmd = custos(&["serve"]);
+    cmd.env("CUSTOS_DATA_DIR", data)
         .env("CUSTOS_LISTEN", "127.0.0.1:0")
-        .env("CUSTOS_AUTH_TOKENS", format!("test:admin:{token}"))
-        .env("CUSTOS_LOG", "warn")
+        .env("CUSTOS_LOG", "warn");
+    if let Some(token) = token {
+        cmd.env("CUSTOS_AUTH_TOKENS", format!("test:admin:{token}"));
+    }
+    let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut before = Vec::new();
     let base = loop {
         let line = lines.next().expect("serve prints its address").unwrap();
         if let Some(rest) = line.split("serving on ").nth(1) {
             break rest.split_whitespace().next().unwrap().to_owned();
         }
+        before.push(line);
     };
     // Keep draining stdout so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    Served { child, base }
+    (Served { child, base }, before)
+}
+
+#[test]
+fn serve_without_configuration_generates_a_token_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (mut first, printed) = start_serve_with(&data, None);
+    let token = printed
+        .iter()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("custos_")
+                .map(|t| format!("custos_{t}"))
+        })
+        .unwrap_or_else(|| panic!("no token printed: {printed:?}"));
+    wait_ready(&first.base);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let alerts = |base: &str, token: &str| {
+        agent
+            .get(&format!("{base}/v1/alerts"))
+            .header("Authorization", &format!("Bearer {token}"))
+            .call()
+            .unwrap()
+            .status()
+    };
+    assert_eq!(alerts(&first.base, &token), 200);
+    assert_eq!(alerts(&first.base, "custos_wrong0123456789"), 401);
+    first.child.kill().unwrap();
+    first.child.wait().unwrap();
+    let stored = std::fs::read_to_string(data.join("admin-token.sha256")).unwrap();
+    assert!(
+        !stored.contains(&token[7..]),
+        "the token itself is never stored"
+    );
+
+    // Second start: nothing printed, the same token still works.
+    let (mut second, printed) = start_serve_with(&data, None);
+    assert!(
+        printed.iter().all(|l| !l.contains("custos_")),
+        "printed again: {printed:?}"
+    );
+    wait_ready(&second.base);
+    assert_eq!(alerts(&second.base, &token), 200);
+    second.child.kill().unwrap();
+    second.child.wait().unwrap();
 }
 
 fn wait_ready(base: &str) {
