@@ -9,12 +9,11 @@
 mod attribution;
 mod behavior;
 mod config;
-pub mod eval;
 mod fields;
 mod stats;
 
 pub use attribution::LeakAttribution;
-pub use behavior::{AgentBehavior, READ_BY_SUSPECT_AGENT};
-pub use config::{AttributionConfig, BehaviorConfig};
-pub use fields::needed_fields;
+pub use behavior::{ATTRIBUTED_LEAK, AgentBehavior, READ_BY_SUSPECT_AGENT};
+pub use config::{BehaviorConfig, BehaviorConfigError, MAX_ATTRIBUTION_WINDOW_DAYS};
+pub use fields::{FieldMask, needed_fields};
 pub use stats::{benjamini_hochberg, poisson_upper_tail};

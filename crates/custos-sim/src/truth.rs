@@ -135,8 +135,11 @@ pub struct InsiderHarvest {
     pub attack_id: String,
     pub entity: Entity,
     pub agent_id: String,
-    /// `slow` (a few a day inside normal work) or `burst` (hundreds in one
-    /// night outside the shift).
+    /// `slow` (a few a day inside normal work), `burst` (hundreds in one
+    /// night outside the shift), `pretext` (every record on a ticket the
+    /// agent opened for themselves), `ring` (one of three agents on
+    /// different teams, a few a day each) or `off_hours` (a few dozen
+    /// outside the shift from a new device).
     pub style: String,
     pub start_ts: String,
     pub end_ts: String,

@@ -2,10 +2,13 @@
 //! parsed strictly (unknown keys are an error), then validated into the
 //! resolved settings each part of custos takes.
 
+use crate::detectors::DetectorSettings;
 use anyhow::{Context as _, bail};
+use custos_behavior::BehaviorConfig;
 use custos_core::{PipelineConfig, Span};
 use custos_http::{HttpSettings, Scope, TokenSpec};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -47,6 +50,9 @@ pub struct Config {
     pub pipeline: PipelineSection,
     pub http: HttpSection,
     pub auth: AuthSection,
+    /// Thresholds of `agent_behavior` and `leak_attribution`
+    /// (`CUSTOS_BEHAVIOR_<KEY>` for any key, e.g. `CUSTOS_BEHAVIOR_HIGH_SCORE`).
+    pub behavior: BehaviorConfig,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -99,6 +105,7 @@ pub struct Settings {
     pub pipeline: PipelineConfig,
     pub idle_flush: Duration,
     pub http: HttpSettings,
+    pub detectors: DetectorSettings,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -106,21 +113,22 @@ pub const DEFAULT_DATA_DIR: &str = "./custos-data";
 
 impl Config {
     /// Reads the file (if any), then applies the environment.
-    pub fn load(
-        path: Option<&Path>,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> anyhow::Result<Config> {
-        let mut config = match path {
+    pub fn load(path: Option<&Path>, env: &Env) -> anyhow::Result<Config> {
+        let (mut config, text) = match path {
             Some(path) => {
                 let text = std::fs::read_to_string(path).with_context(|| {
                     format!("cannot read configuration file `{}`", path.display())
                 })?;
-                Config::parse(&text)
-                    .with_context(|| format!("invalid configuration file `{}`", path.display()))?
+                let config = Config::parse(&text)
+                    .with_context(|| format!("invalid configuration file `{}`", path.display()))?;
+                (config, text)
             }
-            None => Config::default(),
+            None => (Config::default(), String::new()),
         };
         config.apply_env(env)?;
+        if let Some(behavior) = behavior_with_env(&text, env)? {
+            config.behavior = behavior;
+        }
         Ok(config)
     }
 
@@ -129,12 +137,9 @@ impl Config {
         toml::from_str(text).map_err(|e| anyhow::anyhow!("{}", e.to_string().trim_end()))
     }
 
-    fn apply_env(&mut self, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<()> {
-        fn number<T: std::str::FromStr>(
-            env: &dyn Fn(&str) -> Option<String>,
-            key: &str,
-        ) -> anyhow::Result<Option<T>> {
-            match env(key) {
+    fn apply_env(&mut self, env: &Env) -> anyhow::Result<()> {
+        fn number<T: std::str::FromStr>(env: &Env, key: &str) -> anyhow::Result<Option<T>> {
+            match env.get(key) {
                 None => Ok(None),
                 Some(v) => v.trim().parse().map(Some).map_err(|_| {
                     anyhow::anyhow!(
@@ -143,16 +148,16 @@ impl Config {
                 }),
             }
         }
-        if let Some(v) = env("CUSTOS_DATA_DIR") {
+        if let Some(v) = env.get("CUSTOS_DATA_DIR") {
             self.data_dir = Some(PathBuf::from(v));
         }
-        if let Some(v) = env("CUSTOS_DATABASE_URL") {
+        if let Some(v) = env.get("CUSTOS_DATABASE_URL") {
             self.database_url = Some(Secret::new(v));
         }
-        if let Some(v) = env("CUSTOS_LISTEN") {
+        if let Some(v) = env.get("CUSTOS_LISTEN") {
             self.listen = Some(v);
         }
-        if let Some(v) = env("CUSTOS_LOG") {
+        if let Some(v) = env.get("CUSTOS_LOG") {
             self.log = Some(v);
         }
         self.pipeline.lateness_secs =
@@ -167,7 +172,7 @@ impl Config {
             number(env, "CUSTOS_HTTP_MAX_BATCH_EVENTS")?.or(self.http.max_batch_events);
         self.http.max_future_skew_secs =
             number(env, "CUSTOS_HTTP_MAX_FUTURE_SKEW_SECS")?.or(self.http.max_future_skew_secs);
-        if let Some(list) = env("CUSTOS_AUTH_TOKENS") {
+        if let Some(list) = env.get("CUSTOS_AUTH_TOKENS") {
             for (i, item) in list.split(',').filter(|s| !s.trim().is_empty()).enumerate() {
                 let mut parts = item.trim().splitn(3, ':');
                 let (Some(name), Some(scopes), Some(token)) =
@@ -190,6 +195,8 @@ impl Config {
     }
 
     /// Validates into [`Settings`].
+    ///
+    /// (The `[behavior]` section is checked by its own crate.)
     pub fn resolve(self) -> anyhow::Result<Settings> {
         let listen_text = self.listen.unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
         let listen: SocketAddr = listen_text.parse().map_err(|_| {
@@ -265,7 +272,13 @@ impl Config {
         if let Some(v) = self.http.max_future_skew_secs {
             http.max_future_skew = Duration::from_secs(v);
         }
+        self.behavior
+            .validate()
+            .map_err(|e| anyhow::anyhow!("`behavior`: {e}"))?;
         Ok(Settings {
+            detectors: DetectorSettings {
+                behavior: self.behavior,
+            },
             data_dir: self
                 .data_dir
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
@@ -285,6 +298,82 @@ impl Config {
     }
 }
 
+/// The environment variables that set `[behavior]` keys.
+const BEHAVIOR_ENV_PREFIX: &str = "CUSTOS_BEHAVIOR_";
+
+/// Applies `CUSTOS_BEHAVIOR_<KEY>` variables over the file's `[behavior]`
+/// table, generically, so every threshold the detectors grow is settable
+/// from the environment without a list to keep in step. `None` when no such
+/// variable is set. Values are read as TOML (`5.5`, `true`, `["c-1"]`),
+/// falling back to a plain string.
+fn behavior_with_env(file_text: &str, env: &Env) -> anyhow::Result<Option<BehaviorConfig>> {
+    let overrides: Vec<(String, String)> = env
+        .prefixed(BEHAVIOR_ENV_PREFIX)
+        .map(|(key, value)| (key.to_ascii_lowercase(), value.to_owned()))
+        .collect();
+    if overrides.is_empty() {
+        return Ok(None);
+    }
+    let mut table: toml::Table = if file_text.is_empty() {
+        toml::Table::new()
+    } else {
+        file_text.parse()?
+    };
+    let section = table
+        .entry("behavior")
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+        .as_table_mut()
+        .context("`behavior` must be a table")?;
+    for (key, value) in overrides {
+        let parsed = format!("v = {value}")
+            .parse::<toml::Table>()
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or(toml::Value::String(value));
+        section.insert(key, parsed);
+    }
+    let section = section.clone();
+    let behavior: BehaviorConfig = section.try_into().map_err(|e| {
+        anyhow::anyhow!(
+            "`{BEHAVIOR_ENV_PREFIX}*` environment variables: {}",
+            e.to_string().trim()
+        )
+    })?;
+    Ok(Some(behavior))
+}
+
+/// The process environment, or a test's stand-in for it.
+#[derive(Debug, Default)]
+pub struct Env(BTreeMap<String, String>);
+
+impl Env {
+    /// The `CUSTOS_*` variables of this process.
+    pub fn from_process() -> Env {
+        Env(std::env::vars()
+            .filter(|(k, _)| k.starts_with("CUSTOS_"))
+            .collect())
+    }
+
+    #[cfg(test)]
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Env {
+        Env(pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect())
+    }
+
+    pub fn get(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+
+    /// `(rest of the name, value)` of every variable starting with `prefix`.
+    fn prefixed<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        self.0
+            .iter()
+            .filter_map(move |(k, v)| Some((k.strip_prefix(prefix)?, v.as_str())))
+    }
+}
+
 pub fn to_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -293,14 +382,9 @@ pub fn to_hex(bytes: &[u8]) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
-    fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |k| map.get(k).cloned()
+    fn env(vars: &[(&str, &str)]) -> Env {
+        Env::from_pairs(vars)
     }
 
     #[test]
@@ -382,6 +466,42 @@ mod tests {
         assert!(!format!("{c:?}").contains("pw"));
         let err = c.resolve().unwrap_err().to_string();
         assert!(err.contains("postgres://") && !err.contains("pw"), "{err}");
+    }
+
+    #[test]
+    fn behavior_thresholds_from_file_and_environment() {
+        let dir = std::env::temp_dir().join(format!("custos-config-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("custos.toml");
+        std::fs::write(&path, "[behavior]\nhigh_score = 6.0\nburst_per_hour = 30\n").unwrap();
+        let c = Config::load(Some(&path), &env(&[])).unwrap();
+        assert_eq!(
+            (c.behavior.high_score, c.behavior.burst_per_hour),
+            (6.0, 30)
+        );
+        let c = Config::load(
+            Some(&path),
+            &env(&[
+                ("CUSTOS_BEHAVIOR_HIGH_SCORE", "7.5"),
+                ("CUSTOS_BEHAVIOR_CANARY_CUSTOMERS", "[\"c-9\"]"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.behavior.high_score, 7.5);
+        assert_eq!(c.behavior.burst_per_hour, 30, "the file's other keys stay");
+        assert_eq!(c.behavior.canary_customers, ["c-9"]);
+        let err = Config::load(None, &env(&[("CUSTOS_BEHAVIOR_NO_SUCH_KEY", "1")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("no_such_key") && err.contains("CUSTOS_BEHAVIOR_"),
+            "{err}"
+        );
+        let err = Config::parse("[behavior]\nhigh_scor = 1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("high_scor"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     /// Every `CUSTOS_*` variable this file reads is documented in the README.

@@ -2,14 +2,23 @@
 //! here; `replay`, `serve` and `demo` all build their pipeline from this one
 //! function, so the modes cannot drift apart.
 
+use custos_behavior::{AgentBehavior, BehaviorConfig, LeakAttribution};
 use custos_core::{Detector, Pipeline, PipelineConfig};
 
-/// The standard detector set. Empty until the detector issues land: the
-/// pipeline, its ordering and its outputs are exercised without them.
-pub fn standard(_config: &PipelineConfig) -> Vec<Box<dyn Detector>> {
-    Vec::new()
+/// What the detectors are configured with (resolved from the configuration).
+#[derive(Clone, Debug, Default)]
+pub struct DetectorSettings {
+    pub behavior: BehaviorConfig,
 }
 
-pub fn pipeline(config: &PipelineConfig) -> Pipeline {
-    Pipeline::new(config.clone(), standard(config))
+/// The standard detector set.
+pub fn standard(settings: &DetectorSettings) -> Vec<Box<dyn Detector>> {
+    vec![
+        Box::new(AgentBehavior::new(settings.behavior.clone())),
+        Box::new(LeakAttribution::new(settings.behavior.clone())),
+    ]
+}
+
+pub fn pipeline(config: &PipelineConfig, detectors: &DetectorSettings) -> Pipeline {
+    Pipeline::new(config.clone(), standard(detectors))
 }

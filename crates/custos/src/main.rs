@@ -93,7 +93,7 @@ fn main() -> std::process::ExitCode {
 }
 
 fn settings(path: Option<&std::path::Path>) -> anyhow::Result<config::Settings> {
-    config::Config::load(path, &|k| std::env::var(k).ok())?.resolve()
+    config::Config::load(path, &config::Env::from_process())?.resolve()
 }
 
 fn init_logs(level: &str) {

@@ -70,10 +70,11 @@ impl Server {
             let progress = progress.clone();
             let stop = stop_pipeline.clone();
             let config = settings.pipeline.clone();
+            let detector_settings = settings.detectors.clone();
             let idle_flush = settings.idle_flush;
             std::thread::Builder::new().name("custos-pipeline".into()).spawn(move || {
                 let tailer = loop {
-                    match Tailer::start(store.clone(), detectors::pipeline(&config), idle_flush) {
+                    match Tailer::start(store.clone(), detectors::pipeline(&config, &detector_settings), idle_flush) {
                         Ok(t) => break t,
                         Err(e) => {
                             tracing::warn!(error = %e, "cannot rebuild pipeline state; retrying");

@@ -151,18 +151,21 @@ fn insider_accesses_are_off_ticket_or_on_tickets_the_insider_opened() {
                 );
             }
             "ring" => {
-                let per_day = h.event_ids.len() as f64
-                    / ((end - start) as f64 / 86_400.0).ceil().max(1.0);
+                let per_day =
+                    h.event_ids.len() as f64 / ((end - start) as f64 / 86_400.0).ceil().max(1.0);
                 assert!(per_day <= 4.0, "{per_day} a day is not a ring member's few");
             }
             "off_hours" => {
-                assert!(end - start < 3 * 3600, "off-hours harvesting is one session");
-                assert!((12..=35).contains(&h.event_ids.len()));
                 assert!(
-                    h.event_ids
-                        .iter()
-                        .all(|id| events.get(id)["device_id"].as_str().is_some_and(|d| d.starts_with("dev-x")))
+                    end - start < 3 * 3600,
+                    "off-hours harvesting is one session"
                 );
+                assert!((12..=35).contains(&h.event_ids.len()));
+                assert!(h.event_ids.iter().all(|id| {
+                    events.get(id)["device_id"]
+                        .as_str()
+                        .is_some_and(|d| d.starts_with("dev-x"))
+                }));
             }
             other => panic!("unknown style {other}"),
         }
