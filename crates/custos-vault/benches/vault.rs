@@ -146,12 +146,16 @@ fn vault_layer(c: &mut Criterion) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// A setup failure fails the run (CI runs the benches once as a smoke test)
+/// instead of silently measuring nothing.
 fn benches(c: &mut Criterion) {
     if let Err(error) = format_layer(c) {
-        eprintln!("format benches not run: {error}");
+        eprintln!("format benches failed: {error}");
+        std::process::exit(1);
     }
     if let Err(error) = vault_layer(c) {
-        eprintln!("vault benches not run: {error}");
+        eprintln!("vault benches failed: {error}");
+        std::process::exit(1);
     }
 }
 

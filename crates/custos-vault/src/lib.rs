@@ -10,7 +10,7 @@
 //! without downtime ([`Vault::replace_key_ring`], [`Vault::rewrap_all`],
 //! [`Vault::retire_kek`]). [`mask`] holds the pure masking helpers.
 //!
-//! The on-disk format is documented in [`format`] and pinned by
+//! The on-disk format is documented in [`mod@format`] and pinned by
 //! `tests/data/vault-v1.golden`.
 //!
 //! **Architecture Invariant:** no plaintext PII and no key material ever

@@ -231,9 +231,11 @@ impl Vault {
             return Err(VaultError::Invalid(format!("field `{field}` given twice")));
         }
         let id = customer.as_str();
-        let keys = self.key_ring();
         let context = "store customer fields";
         let mut connection = lock(&self.writer);
+        // Taken under the writer lock, so a concurrent `replace_key_ring`
+        // cannot retire the key this write wraps under.
+        let keys = self.key_ring();
         let tx = connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| sql_error(context, e))?;
@@ -571,13 +573,16 @@ impl Vault {
     /// [`VaultError::KekInUse`] when the new ring lacks a key that still
     /// wraps data keys.
     pub fn replace_key_ring(&self, keys: KeyRing) -> Result<(), VaultError> {
-        let usage = self.kek_usage()?;
-        for (kek_id, wrapped) in usage {
+        // Checked and swapped under the writer lock: no write can wrap a
+        // data key under a key this swap removes.
+        let connection = lock(&self.writer);
+        for (kek_id, wrapped) in kek_usage(&connection)? {
             if keys.kek(&kek_id).is_err() {
                 return Err(VaultError::KekInUse { kek_id, wrapped });
             }
         }
         *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keys);
+        drop(connection);
         // Keys unwrapped under the old ring go too: a ring change may be a
         // response to a compromised key.
         lock(&self.cache).clear();
@@ -594,24 +599,7 @@ impl Vault {
 
     /// How many data keys each key-encryption key wraps.
     pub fn kek_usage(&self) -> Result<BTreeMap<String, u64>, VaultError> {
-        let context = "count wrapped keys";
-        let connection = lock(&self.reader);
-        let mut statement = connection
-            .prepare_cached(
-                "SELECT kek_id, COUNT(*) FROM customers WHERE kek_id IS NOT NULL GROUP BY kek_id",
-            )
-            .map_err(|e| sql_error(context, e))?;
-        let rows = statement
-            .query_map([], |row| {
-                Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
-            })
-            .map_err(|e| sql_error(context, e))?;
-        let mut usage = BTreeMap::new();
-        for row in rows {
-            let (kek_id, count) = row.map_err(|e| sql_error(context, e))?;
-            usage.insert(kek_id, u64::try_from(count).unwrap_or(0));
-        }
-        Ok(usage)
+        kek_usage(&lock(&self.reader))
     }
 
     /// Re-wraps up to `batch_size` data keys not yet under the active
@@ -621,9 +609,9 @@ impl Vault {
     pub fn rewrap_batch(&self, batch_size: usize) -> Result<u64, VaultError> {
         let context = "re-wrap data keys";
         let limit = i64::try_from(batch_size.max(1)).unwrap_or(i64::MAX);
+        let mut connection = lock(&self.writer);
         let keys = self.key_ring();
         let active = keys.active().as_str();
-        let mut connection = lock(&self.writer);
         let tx = connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| sql_error(context, e))?;
@@ -667,4 +655,25 @@ impl Vault {
             report.batches += 1;
         }
     }
+}
+
+/// How many data keys each key-encryption key wraps, read on `connection`.
+fn kek_usage(connection: &Connection) -> Result<BTreeMap<String, u64>, VaultError> {
+    let context = "count wrapped keys";
+    let mut statement = connection
+        .prepare_cached(
+            "SELECT kek_id, COUNT(*) FROM customers WHERE kek_id IS NOT NULL GROUP BY kek_id",
+        )
+        .map_err(|e| sql_error(context, e))?;
+    let rows = statement
+        .query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+        })
+        .map_err(|e| sql_error(context, e))?;
+    let mut usage = BTreeMap::new();
+    for row in rows {
+        let (kek_id, count) = row.map_err(|e| sql_error(context, e))?;
+        usage.insert(kek_id, u64::try_from(count).unwrap_or(0));
+    }
+    Ok(usage)
 }
