@@ -309,6 +309,27 @@ impl AgentBehavior {
                 .unwrap_or(0)
     }
 
+    /// An analyst lifted a countermeasure on an agent: their judgement is
+    /// that the episode was benign, so suspicion starts again from zero and
+    /// a new episode may alert again. The evidence kept is not forgotten
+    /// (a later attribution still re-scores it).
+    fn on_release(&mut self, release: &custos_core::event::CountermeasureRelease) {
+        if release.entity.kind != custos_core::EntityKind::Agent {
+            return;
+        }
+        let Ok(id) = AgentId::parse(release.entity.id.as_str()) else {
+            return;
+        };
+        let Some(&i) = self.index.get(&id) else {
+            return;
+        };
+        let a = &mut self.agents[i];
+        a.heat = 0.0;
+        a.alerted = None;
+        a.accesses_since_alert = 0;
+        a.evidence_since_alert = 0;
+    }
+
     fn slot(&mut self, id: &AgentId) -> usize {
         if let Some(&i) = self.index.get(id) {
             return i;
@@ -716,6 +737,10 @@ impl Detector for AgentBehavior {
         }
         match &event.body {
             EventBody::AgentAccess(access) => self.observe_access(event, access, ctx),
+            EventBody::CountermeasureRelease(release) => {
+                self.on_release(release);
+                Vec::new()
+            }
             _ => Vec::new(),
         }
     }
@@ -1056,6 +1081,49 @@ mod tests {
     }
 
     const D10: i64 = 10 * DAY;
+
+    /// After an analyst releases the countermeasure, suspicion starts over
+    /// and the agent can alert again; without a release, the same accesses
+    /// stay inside the episode already alerted on.
+    #[test]
+    fn a_release_starts_a_new_episode() {
+        let harvest = |from: i64, n: i64| -> Vec<String> {
+            (0..n)
+                .map(|k| {
+                    access(
+                        D10 + from + k * 60,
+                        "a-1",
+                        &format!("c-v{k}"),
+                        None,
+                        &["name", "phone", "address", "id_document"],
+                        "dev-x",
+                    )
+                })
+                .collect()
+        };
+        let release = format!(
+            r#"{{"type":"countermeasure_release","ts":"{}","entity":{{"kind":"agent","id":"a-1"}},"action":"suspend_access","released_by":"analyst-7","reason":"benign"}}"#,
+            ts(D10 + 2 * 3600)
+        );
+        let mut before = floor();
+        before.extend(harvest(3600, 8));
+        let (first, _) = run(&before, BehaviorConfig::default());
+        assert!(!first.is_empty(), "the harvest alerts");
+
+        let mut without = before.clone();
+        without.extend(harvest(3 * 3600, 8));
+        let (no_release, _) = run(&without, BehaviorConfig::default());
+        assert_eq!(no_release.len(), first.len(), "same episode: no new alert");
+
+        let mut with = before;
+        with.push(release);
+        with.extend(harvest(3 * 3600, 8));
+        let (released, _) = run(&with, BehaviorConfig::default());
+        assert!(
+            released.len() > first.len(),
+            "a new episode alerts again: {released:#?}"
+        );
+    }
 
     #[test]
     fn table() {

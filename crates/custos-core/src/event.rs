@@ -5,6 +5,7 @@
 //! [`crate::parse`]; serialising back writes the contract's wire shape, so
 //! `parse(serialise(e)) == e` (a property test holds us to it).
 
+use crate::alert::{Entity, ResponseAction};
 use crate::id::{AgentId, ConversationId, CustomerId, EventId, ReportId, TicketId};
 use crate::time::EventTime;
 use serde::Serialize;
@@ -160,6 +161,8 @@ pub enum EventBody {
     CustomerAction(CustomerAction),
     Message(Message),
     ScamReport(ScamReport),
+    /// An analyst lifts a countermeasure (custos extension of the contract).
+    CountermeasureRelease(CountermeasureRelease),
     /// A `type` this version does not know: counted and reported, never fatal.
     Unknown {
         type_name: String,
@@ -178,6 +181,7 @@ impl EventBody {
             EventBody::CustomerAction(_) => "customer_action",
             EventBody::Message(_) => "message",
             EventBody::ScamReport(_) => "scam_report",
+            EventBody::CountermeasureRelease(_) => "countermeasure_release",
             EventBody::Unknown { type_name } => type_name,
         }
     }
@@ -193,6 +197,7 @@ pub const KNOWN_TYPES: &[&str] = &[
     "customer_action",
     "message",
     "scam_report",
+    "countermeasure_release",
 ];
 
 /// A shift in UTC hours; `end_hour` may be smaller than `start_hour` (overnight).
@@ -322,6 +327,20 @@ pub struct ScamReport {
     pub loss_usd: Option<f64>,
 }
 
+/// An analyst's release of a countermeasure custos applied. An extension of
+/// the v1 contract (a new `type`): it travels through the event log like any
+/// event, so the release is durable, ordered in event time and replayable.
+/// `POST /v1/events` accepts it only from a token with the `admin` scope.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CountermeasureRelease {
+    pub entity: Entity,
+    pub action: ResponseAction,
+    /// Who released it (an analyst's id).
+    pub released_by: String,
+    /// Why, for the record (e.g. `benign: QA review`).
+    pub reason: String,
+}
+
 /// Writes a map entry, skipping `None`.
 fn opt<M: SerializeMap, T: Serialize>(
     map: &mut M,
@@ -411,6 +430,12 @@ impl Serialize for Event {
                 opt(&mut m, "contact", &x.contact)?;
                 opt(&mut m, "text", &x.text)?;
                 opt(&mut m, "loss_usd", &x.loss_usd)?;
+            }
+            EventBody::CountermeasureRelease(x) => {
+                m.serialize_entry("entity", &x.entity)?;
+                m.serialize_entry("action", &x.action)?;
+                m.serialize_entry("released_by", &x.released_by)?;
+                m.serialize_entry("reason", &x.reason)?;
             }
             EventBody::Unknown { .. } => {}
         }

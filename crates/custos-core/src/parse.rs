@@ -160,6 +160,12 @@ struct Raw<'a> {
     contact: Option<Str<'a>>,
     #[serde(borrow)]
     loss_usd: Option<&'a RawValue>,
+    #[serde(borrow)]
+    entity: Option<&'a RawValue>,
+    #[serde(borrow)]
+    released_by: Option<Str<'a>>,
+    #[serde(borrow)]
+    reason: Option<Str<'a>>,
 }
 
 /// A required string field.
@@ -439,6 +445,18 @@ pub fn parse_event(text: &str, fallback_id: impl FnOnce() -> String) -> Result<E
             contact: optional(raw.contact),
             text: optional(raw.text),
             loss_usd: money(raw.loss_usd, "loss_usd")?,
+        }),
+        "countermeasure_release" => EventBody::CountermeasureRelease(CountermeasureRelease {
+            entity: nested::<crate::alert::Entity>(raw.entity, "entity")?
+                .ok_or_else(|| Rejection::field("entity", "missing (or null)"))?,
+            action: required_word(
+                raw.action,
+                "action",
+                crate::alert::ResponseAction::parse,
+                crate::alert::ResponseAction::WIRE_NAMES,
+            )?,
+            released_by: required(raw.released_by, "released_by")?.into_owned(),
+            reason: required(raw.reason, "reason")?.into_owned(),
         }),
         _ => EventBody::Unknown {
             type_name: type_name.into_owned(),

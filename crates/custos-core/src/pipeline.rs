@@ -158,6 +158,29 @@ impl Pipeline {
             return;
         }
         count(&mut self.stats.by_type, event.body.type_name());
+        if let EventBody::CountermeasureRelease(release) = &event.body {
+            let record = self
+                .ctx
+                .countermeasures
+                .release(
+                    &release.entity,
+                    release.action,
+                    event.ts,
+                    &release.released_by,
+                    &release.reason,
+                )
+                .unwrap_or_else(|| ResponseRecord {
+                    ts: event.ts,
+                    entity: release.entity.clone(),
+                    action: release.action,
+                    outcome: "not_active",
+                    alert_id: String::new(),
+                    released_by: Some(release.released_by.clone()),
+                    reason: Some(release.reason.clone()),
+                });
+            self.stats.responses += 1;
+            out.push(Output::Response(record));
+        }
         self.ctx.directory.apply(&event);
         for i in 0..self.detectors.len() {
             let signals = self.detectors[i].observe(&event, &mut self.ctx);
@@ -333,6 +356,39 @@ mod tests {
                 .active(EntityKind::Customer, "c", now)
                 .count(),
             2
+        );
+    }
+
+    #[test]
+    fn an_analyst_release_lifts_the_countermeasure_and_is_recorded() {
+        let (out, p) = run(events(&[
+            r#"{"type":"agent_access","ts":"2025-01-02T03:20:00Z","id":"x1","agent_id":"a","customer_id":"c","ticket_id":null,"action":"view","fields":["name"]}"#,
+            r#"{"type":"countermeasure_release","ts":"2025-01-02T04:00:00Z","entity":{"kind":"agent","id":"a"},"action":"suspend_access","released_by":"analyst-7","reason":"benign: QA review"}"#,
+            r#"{"type":"countermeasure_release","ts":"2025-01-02T04:01:00Z","entity":{"kind":"agent","id":"a"},"action":"suspend_access","released_by":"analyst-7","reason":"again"}"#,
+        ]));
+        let records: Vec<(&str, Option<&str>)> = out
+            .iter()
+            .filter_map(|o| {
+                if let Output::Response(r) = o {
+                    Some((r.outcome, r.released_by.as_deref()))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        assert_eq!(
+            records,
+            [
+                ("applied", None),
+                ("released", Some("analyst-7")),
+                ("not_active", Some("analyst-7"))
+            ]
+        );
+        let agent = Entity::new(EntityKind::Agent, "a");
+        assert!(
+            !p.context()
+                .countermeasures
+                .is_active(&agent, ResponseAction::SuspendAccess)
         );
     }
 

@@ -62,6 +62,9 @@ pub struct DecodeContext<'a> {
     pub max_future_skew_secs: u64,
     /// Prefix of the ids assigned to events without one: `{request_id}-{index}`.
     pub request_id: &'a str,
+    /// Whether the caller may send `countermeasure_release` events (an
+    /// analyst lifting a suspension is an admin's act, not an ingest bot's).
+    pub may_release_countermeasures: bool,
 }
 
 /// One rejected event.
@@ -183,6 +186,14 @@ fn decode_ndjson(text: &str, context: &DecodeContext<'_>) -> Result<Decoded, Api
 /// Rejects an event stamped later than the wall clock allows: a clock far
 /// ahead would otherwise drag event time forward for everyone.
 fn not_in_future(event: Event, context: &DecodeContext<'_>) -> Result<Event, Rejection> {
+    if matches!(event.body, EventBody::CountermeasureRelease(_))
+        && !context.may_release_countermeasures
+    {
+        return Err(Rejection::new(
+            "/type",
+            "`countermeasure_release` events need a token with the `admin` scope",
+        ));
+    }
     if event.ts.as_micros() > context.latest_ts_micros {
         return Err(Rejection::new(
             "/ts",
@@ -236,6 +247,7 @@ mod tests {
             latest_ts_micros: 1_767_225_600_000_000,
             max_future_skew_secs: 3600,
             request_id: "r0",
+            may_release_countermeasures: false,
         }
     }
 

@@ -62,6 +62,8 @@ pub(crate) async fn ingest_events(
         .duration_since(UNIX_EPOCH)
         .map_or(0, |since| since.as_micros() as i64);
     let max_events = settings.max_batch_events;
+    let may_release_countermeasures =
+        crate::auth::authorize(&headers, &settings.tokens, crate::auth::Scope::Admin).is_ok();
 
     // Parsing a large batch takes milliseconds: keep it off the async
     // workers, and leave a core to the ingest thread.
@@ -77,6 +79,7 @@ pub(crate) async fn ingest_events(
             latest_ts_micros: now_micros.saturating_add(skew.as_micros() as i64),
             max_future_skew_secs: skew.as_secs(),
             request_id: &id,
+            may_release_countermeasures,
         };
         events::decode_body(&bytes, format, &context)
     })

@@ -576,6 +576,33 @@ async fn events_too_far_in_the_future_are_rejected() {
 }
 
 #[tokio::test]
+async fn only_admin_tokens_may_release_countermeasures() {
+    let app = app();
+    let release = r#"{"type":"countermeasure_release","ts":"2025-01-02T04:00:00Z","id":"rel-1","entity":{"kind":"agent","id":"a-1"},"action":"suspend_access","released_by":"analyst-7","reason":"benign: QA review"}"#;
+    let body = format!("[{release}]");
+    let reply = ingest_json(&app.router, &body).await;
+    let answer = reply.json();
+    assert_eq!(answer["accepted"], 0, "{answer}");
+    assert_eq!(answer["errors"][0]["pointer"], "#/0/type");
+    assert!(
+        answer["errors"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("`admin` scope")
+    );
+    assert!(all_events(app.store.as_ref()).is_empty());
+    let reply = send(
+        &app.router,
+        post_events(Some(ADMIN_TOKEN), Some("application/json"), body),
+    )
+    .await;
+    assert_eq!(reply.json()["accepted"], 1, "{}", reply.json());
+    let stored = all_events(app.store.as_ref());
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].event_type, "countermeasure_release");
+}
+
+#[tokio::test]
 async fn oversized_requests_get_413_and_store_nothing() {
     let app = app_with(HttpSettings {
         max_batch_events: 3,
