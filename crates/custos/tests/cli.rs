@@ -92,7 +92,7 @@ fn replay_is_deterministic_on_simulated_data() {
     let out = run(custos(&[
         "sim",
         "--days",
-        "3",
+        "8", // long enough for the simulator to inject attacks
         "--seed",
         "11",
         "--out",
@@ -107,6 +107,20 @@ fn replay_is_deterministic_on_simulated_data() {
         a.stdout, b.stdout,
         "alerts differ between two replays of the same input"
     );
+    let alerts = text(&a.stdout);
+    assert!(
+        alerts.lines().count() > 0,
+        "the simulated attacks raise alerts"
+    );
+    for line in alerts.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        for key in [
+            "alert_id", "ts", "detector", "entity", "severity", "score", "reasons", "evidence",
+            "response",
+        ] {
+            assert!(v.get(key).is_some(), "alert lacks `{key}`: {line}");
+        }
+    }
     assert_eq!(a.stderr, b.stderr);
     let lines = std::fs::read_to_string(&input).unwrap().lines().count();
     assert!(
