@@ -75,18 +75,22 @@ pub struct LeakAttribution {
     reports: Vec<(CustomerId, EventTime)>,
     /// Day of the last pruning of reads older than two windows.
     pruned_day: i64,
+    /// Planted decoy contacts, normalised (see [`contact_key`]), with the
+    /// decoy's customer id.
+    canary_contacts: Vec<(String, String)>,
 }
 
 impl LeakAttribution {
     pub fn new(config: BehaviorConfig) -> LeakAttribution {
         LeakAttribution {
-            config,
             index: HashMap::new(),
             agents: Vec::new(),
             population: [DayRing::new(), DayRing::new()],
             reads: HashMap::new(),
             reports: Vec::new(),
             pruned_day: i64::MIN,
+            canary_contacts: config_contacts(&config),
+            config,
         }
     }
 
@@ -100,7 +104,12 @@ impl LeakAttribution {
         }
         self.pruned_day = day;
         let cutoff = now.saturating_sub(self.two_windows());
-        self.reads.retain(|_, reads| {
+        let canaries = &self.config.canary_customers;
+        // A decoy's readers are kept however old: any of them may be the leak.
+        self.reads.retain(|customer, reads| {
+            if canaries.iter().any(|c| c == customer.as_str()) {
+                return true;
+            }
             reads.retain(|r| r.last >= cutoff);
             !reads.is_empty()
         });
@@ -224,6 +233,20 @@ impl LeakAttribution {
                 .collect(),
         );
         Some(alert)
+    }
+
+    /// The decoy whose planted contact a report names (as the contact, or
+    /// in its text), if any.
+    fn canary_named(&self, report: &custos_core::event::ScamReport) -> Option<CustomerId> {
+        if self.canary_contacts.is_empty() {
+            return None;
+        }
+        let said = [report.contact.as_deref(), report.text.as_deref()];
+        let said: Vec<String> = said.into_iter().flatten().map(contact_key).collect();
+        self.canary_contacts
+            .iter()
+            .find(|(contact, _)| said.iter().any(|s| s.contains(contact.as_str())))
+            .and_then(|(_, customer)| CustomerId::parse(customer.as_str()).ok())
     }
 
     fn run(&mut self, event: &Event, customer: &CustomerId, ctx: &Context) -> Option<Alert> {
@@ -420,27 +443,48 @@ impl Detector for LeakAttribution {
                 }
                 Vec::new()
             }
-            EventBody::ScamReport(r) => match &r.customer_id {
-                Some(c) => match self.run(event, c, ctx) {
-                    Some(alert) if alert.severity >= Severity::High => {
-                        // Tells agent_behavior to re-score the agent's past.
-                        let mark = Mark {
-                            entity: alert.entity.clone(),
-                            code: crate::behavior::ATTRIBUTED_LEAK.to_owned(),
-                            source: NAME.to_owned(),
-                            since: event.ts,
-                            until: event.ts.saturating_add(self.window()),
-                        };
-                        vec![Signal::Alert(alert), Signal::Mark(mark)]
-                    }
-                    Some(alert) => vec![Signal::Alert(alert)],
+            EventBody::ScamReport(r) => {
+                match self.canary_named(r).or_else(|| r.customer_id.clone()) {
+                    Some(c) => match self.run(event, &c, ctx) {
+                        Some(alert) if alert.severity >= Severity::High => {
+                            // Tells agent_behavior to re-score the agent's past.
+                            let mark = Mark {
+                                entity: alert.entity.clone(),
+                                code: crate::behavior::ATTRIBUTED_LEAK.to_owned(),
+                                source: NAME.to_owned(),
+                                since: event.ts,
+                                until: event.ts.saturating_add(self.window()),
+                            };
+                            vec![Signal::Alert(alert), Signal::Mark(mark)]
+                        }
+                        Some(alert) => vec![Signal::Alert(alert)],
+                        None => Vec::new(),
+                    },
                     None => Vec::new(),
-                },
-                None => Vec::new(),
-            },
+                }
+            }
             _ => Vec::new(),
         }
     }
+}
+
+/// A contact as compared: lowercase letters and digits only, so
+/// `+1 (415) 555-0100` and `14155550100` match.
+fn contact_key(text: &str) -> String {
+    text.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+fn config_contacts(config: &BehaviorConfig) -> Vec<(String, String)> {
+    config
+        .canary_contacts
+        .iter()
+        .map(|(contact, customer)| (contact_key(contact), customer.clone()))
+        // Too short a key would match inside unrelated numbers.
+        .filter(|(key, _)| key.len() >= 6)
+        .collect()
 }
 
 #[cfg(test)]
@@ -535,6 +579,49 @@ mod tests {
         assert_eq!(last.evidence.len(), 5);
         assert_eq!(last.evidence[0].as_str(), "r-a-bad-v0");
         assert_eq!(last.severity, Severity::Critical);
+    }
+
+    /// A scammer who calls a planted decoy number gives the leak away, even
+    /// when the report comes from the exchange (no victim customer) and the
+    /// decoy was read long ago.
+    #[test]
+    fn a_report_naming_a_decoy_contact_pins_its_readers() {
+        let mut lines = floor();
+        lines.push(read(5_000, "a-7", "canary-1"));
+        lines.push(read(5_100, "a-bad", "canary-1"));
+        lines.push(format!(
+            r#"{{"type":"scam_report","ts":"{}","report_id":"rep-x","channel":"phone","contact":"+1 (415) 555-0199","text":"caller asked for a 2FA code"}}"#,
+            ts(80 * 86_400)
+        ));
+        let contacts = [("+1 415 555 0199".to_owned(), "canary-1".to_owned())];
+        let config = BehaviorConfig {
+            canary_customers: vec!["canary-1".to_owned()],
+            canary_contacts: contacts.into_iter().collect(),
+            ..BehaviorConfig::default()
+        };
+        let mut d = LeakAttribution::new(config);
+        let mut ctx = Context::default();
+        let mut alerts = Vec::new();
+        for (n, l) in lines.iter().enumerate() {
+            let e = parse_event(l, || format!("l{n}")).unwrap();
+            for s in d.observe(&e, &mut ctx) {
+                if let Signal::Alert(a) = s {
+                    alerts.push(a);
+                }
+            }
+        }
+        let alert = alerts.last().unwrap();
+        assert_eq!(alert.reasons[0].code, "canary_reported");
+        assert_eq!(alert.severity, Severity::Critical);
+        let ranked: Vec<&str> = alert
+            .ranking
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|r| r.agent_id.as_str())
+            .collect();
+        assert_eq!(ranked, ["a-7", "a-bad"]);
+        assert_eq!(contact_key("+1 (415) 555-0199"), "14155550199");
     }
 
     #[test]

@@ -35,6 +35,11 @@ pub struct BehaviorConfig {
     pub mark_days: u32,
     /// Decoy customer ids: any access without a ticket is critical at once.
     pub canary_customers: Vec<String>,
+    /// Contacts (phone numbers, emails) planted in decoy records, each with
+    /// its decoy's customer id: a scam report whose `contact` or text names
+    /// one pins the leak to the agents who read that decoy. Matching ignores
+    /// case, spaces and punctuation.
+    pub canary_contacts: std::collections::BTreeMap<String, String>,
     /// Days before a scam report in which a victim's accesses count.
     pub attribution_window_days: u32,
     /// Reporting victims needed before attribution alerts.
@@ -68,6 +73,7 @@ impl Default for BehaviorConfig {
             realert_every: 50,
             mark_days: 30,
             canary_customers: Vec::new(),
+            canary_contacts: std::collections::BTreeMap::new(),
             attribution_window_days: 30,
             attribution_min_victims: 3,
             attribution_fdr: 0.05,
