@@ -204,13 +204,20 @@ struct Served {
 }
 
 fn start_serve(data: &Path, token: &str) -> Served {
-    start_serve_with(data, Some(token)).0
+    start_serve_with(data, Some(token), None).0
 }
 
 /// Starts `serve`; with no token configured, also returns what it printed
 /// before its address (where a generated token appears).
-fn start_serve_with(data: &Path, token: Option<&str>) -> (Served, Vec<String>) {
+fn start_serve_with(
+    data: &Path,
+    token: Option<&str>,
+    database_url: Option<&str>,
+) -> (Served, Vec<String>) {
     let mut cmd = custos(&["serve"]);
+    if let Some(url) = database_url {
+        cmd.env("CUSTOS_DATABASE_URL", url);
+    }
     cmd.env("CUSTOS_DATA_DIR", data)
         .env("CUSTOS_LISTEN", "127.0.0.1:0")
         .env("CUSTOS_LOG", "warn");
@@ -240,7 +247,7 @@ fn start_serve_with(data: &Path, token: Option<&str>) -> (Served, Vec<String>) {
 fn serve_without_configuration_generates_a_token_once() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let (mut first, printed) = start_serve_with(&data, None);
+    let (mut first, printed) = start_serve_with(&data, None, None);
     let token = printed
         .iter()
         .find_map(|l| {
@@ -273,7 +280,7 @@ fn serve_without_configuration_generates_a_token_once() {
     );
 
     // Second start: nothing printed, the same token still works.
-    let (mut second, printed) = start_serve_with(&data, None);
+    let (mut second, printed) = start_serve_with(&data, None, None);
     assert!(
         printed.iter().all(|l| !l.contains("custos_")),
         "printed again: {printed:?}"
@@ -411,4 +418,74 @@ fn acknowledged_events_survive_sigkill() {
         "acknowledged but lost: {missing:?} (of {})",
         acknowledged.len()
     );
+}
+
+/// `serve` on PostgreSQL, end to end: ingest over HTTP, the pipeline tails
+/// the store, and its alert comes back from `GET /v1/alerts`.
+#[test]
+fn serve_on_postgresql_ingests_and_alerts() {
+    let Ok(url) = std::env::var("CUSTOS_TEST_DATABASE_URL") else {
+        eprintln!("skipped: CUSTOS_TEST_DATABASE_URL is not set");
+        return;
+    };
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let schema = format!("custos_cli_{}_{nanos}", std::process::id());
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!("CREATE SCHEMA {schema}"))
+        .unwrap();
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let scoped = format!("{url}{separator}options=-csearch_path%3D{schema}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let token = "test-token-0123456789";
+    let (mut served, _) = start_serve_with(&dir.path().join("data"), Some(token), Some(&scoped));
+    wait_ready(&served.base);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut r = agent
+        .post(&format!("{}/v1/events", served.base))
+        .header("Authorization", &format!("Bearer {token}"))
+        .header("Content-Type", "application/x-ndjson")
+        .send(&std::fs::read(SAMPLE).unwrap()[..])
+        .unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap();
+    assert_eq!(
+        (v["accepted"].as_u64(), v["rejected"].as_u64()),
+        (Some(20), Some(3)),
+        "{v}"
+    );
+
+    // The sample's last event (an off-ticket national-id reveal) alerts.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let alerts = loop {
+        let mut r = agent
+            .get(&format!(
+                "{}/v1/alerts?detector=agent_behavior",
+                served.base
+            ))
+            .header("Authorization", &format!("Bearer {token}"))
+            .call()
+            .unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap();
+        if v["alerts"].as_array().is_some_and(|a| !a.is_empty()) || Instant::now() > deadline {
+            break v;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    served.child.kill().unwrap();
+    served.child.wait().unwrap();
+    admin
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .unwrap();
+    let first = &alerts["alerts"][0];
+    assert_eq!(first["entity"]["id"], "a-0002", "{alerts}");
+    assert_eq!(first["evidence"][0], "e20");
 }
