@@ -281,37 +281,7 @@ impl Gen {
                 format!("dev-{:04x}", (h >> 40) & 0xffff),
             )
         };
-        let truth = self.harvest_truth(s);
-        let context = Tag::Attack(truth, AttackRole::Context);
-        let mut ts = start;
-        self.push_session(ts, agent, true, &ip, &device, context);
-        let n = self.arng.range(150, 450);
-        for _ in 0..n {
-            ts += self.arng.range(4, 25);
-            let Some(customer) = self.harvest_victim(s, ts) else {
-                continue;
-            };
-            let fields = Self::harvest_fields(&mut self.arng);
-            let pushed = self.push_access(
-                &Access {
-                    ts,
-                    agent,
-                    customer: Some(customer),
-                    ticket: None,
-                    action: "view",
-                    query: None,
-                    fields: &fields,
-                    ip: &ip,
-                    device: &device,
-                },
-                Tag::Attack(truth, AttackRole::Flag),
-            );
-            if pushed {
-                self.record_harvest_access(s, ts, customer);
-            }
-        }
-        ts += self.arng.range(60, 300);
-        self.push_session(ts, agent, false, &ip, &device, context);
+        self.off_ticket_session(s, agent, start, &ip, &device, (150, 450), (4, 25));
     }
 
     /// "Off hours": a few dozen records, a few minutes apart, in a session
@@ -342,13 +312,29 @@ impl Gen {
         let (ip, _, _) = self.agent_identity(agent, day);
         let h = self.arng.next_u64();
         let device = format!("dev-x{:05x}", (h >> 40) & 0xfffff);
+        self.off_ticket_session(s, agent, start, &ip, &device, (12, 35), (40, 240));
+    }
+
+    /// One harvesting session: log in, open `count` records off-ticket
+    /// `gap` seconds apart, log out. (The order of random draws is part of
+    /// the output: keep it.)
+    fn off_ticket_session(
+        &mut self,
+        s: usize,
+        agent: usize,
+        start: i64,
+        ip: &str,
+        device: &str,
+        count: (i64, i64),
+        gap: (i64, i64),
+    ) {
         let truth = self.harvest_truth(s);
         let context = Tag::Attack(truth, AttackRole::Context);
         let mut ts = start;
-        self.push_session(ts, agent, true, &ip, &device, context);
-        let n = self.arng.range(12, 35);
+        self.push_session(ts, agent, true, ip, device, context);
+        let n = self.arng.range(count.0, count.1);
         for _ in 0..n {
-            ts += self.arng.range(40, 240);
+            ts += self.arng.range(gap.0, gap.1);
             let Some(customer) = self.harvest_victim(s, ts) else {
                 continue;
             };
@@ -362,8 +348,8 @@ impl Gen {
                     action: "view",
                     query: None,
                     fields: &fields,
-                    ip: &ip,
-                    device: &device,
+                    ip,
+                    device,
                 },
                 Tag::Attack(truth, AttackRole::Flag),
             );
@@ -372,7 +358,7 @@ impl Gen {
             }
         }
         ts += self.arng.range(60, 300);
-        self.push_session(ts, agent, false, &ip, &device, context);
+        self.push_session(ts, agent, false, ip, device, context);
     }
 
     /// Once a harvest is over, some of its victims get calls days later,
