@@ -25,7 +25,7 @@ pub fn to_canonical_json(value: &Value) -> Result<String, CanonicalJsonError> {
     Ok(out)
 }
 
-fn write_value(value: &Value, out: &mut String) -> Result<(), CanonicalJsonError> {
+pub(crate) fn write_value(value: &Value, out: &mut String) -> Result<(), CanonicalJsonError> {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(true) => out.push_str("true"),
@@ -74,24 +74,43 @@ fn write_value(value: &Value, out: &mut String) -> Result<(), CanonicalJsonError
     Ok(())
 }
 
-fn write_string(text: &str, out: &mut String) {
+/// Writes `text` as a JSON string with JCS's minimal escapes; runs of
+/// characters that need none are copied in one go.
+pub(crate) fn write_string(text: &str, out: &mut String) {
     out.push('"');
-    for character in text.chars() {
-        match character {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{08}' => out.push_str("\\b"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\u{0c}' => out.push_str("\\f"),
-            '\r' => out.push_str("\\r"),
-            control if u32::from(control) < 0x20 => {
-                out.push_str(&format!("\\u{:04x}", u32::from(control)));
-            }
-            other => out.push(other),
+    let mut copied = 0;
+    for (at, byte) in text.bytes().enumerate() {
+        let escape = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            0x08 => "\\b",
+            b'\t' => "\\t",
+            b'\n' => "\\n",
+            0x0c => "\\f",
+            b'\r' => "\\r",
+            control if control < 0x20 => "",
+            _ => continue,
+        };
+        // INVARIANT: `at` is an ASCII byte, hence a char boundary.
+        out.push_str(&text[copied..at]);
+        if escape.is_empty() {
+            out.push_str(&format!("\\u{byte:04x}"));
+        } else {
+            out.push_str(escape);
         }
+        copied = at + 1;
     }
+    out.push_str(&text[copied..]);
     out.push('"');
+}
+
+/// Writes a non-negative integer after checking it is in the subset.
+pub(crate) fn write_unsigned(value: u64, out: &mut String) -> Result<(), CanonicalJsonError> {
+    if value > MAX_SAFE_INTEGER {
+        return Err(CanonicalJsonError::UnsupportedNumber(value.to_string()));
+    }
+    out.push_str(&value.to_string());
+    Ok(())
 }
 
 #[cfg(test)]
@@ -105,8 +124,14 @@ mod tests {
 
     #[test]
     fn canonical_forms() {
-        check(json!({"b": 1, "a": [true, null, "x"]}), r#"{"a":[true,null,"x"],"b":1}"#);
-        check(json!({"nested": {"z": -3, "y": {}}}), r#"{"nested":{"y":{},"z":-3}}"#);
+        check(
+            json!({"b": 1, "a": [true, null, "x"]}),
+            r#"{"a":[true,null,"x"],"b":1}"#,
+        );
+        check(
+            json!({"nested": {"z": -3, "y": {}}}),
+            r#"{"nested":{"y":{},"z":-3}}"#,
+        );
         check(json!("\u{1}\n\"\\é€"), "\"\\u0001\\n\\\"\\\\é€\"");
         check(json!("\u{7f}\u{1f}"), "\"\u{7f}\\u001f\"");
         check(json!(9_007_199_254_740_991u64), "9007199254740991");
@@ -117,12 +142,19 @@ mod tests {
     fn keys_sort_by_utf16_code_units() {
         // U+E000 is one UTF-16 unit 0xE000; U+1F600 is the surrogate pair
         // 0xD83D 0xDE00, which sorts first in UTF-16 but last in UTF-8.
-        check(json!({"\u{e000}": 1, "\u{1f600}": 2}), "{\"\u{1f600}\":2,\"\u{e000}\":1}");
+        check(
+            json!({"\u{e000}": 1, "\u{1f600}": 2}),
+            "{\"\u{1f600}\":2,\"\u{e000}\":1}",
+        );
     }
 
     #[test]
     fn numbers_outside_the_subset_are_refused() {
-        for value in [json!(1.5), json!(9_007_199_254_740_992u64), json!(-9_007_199_254_740_992i64)] {
+        for value in [
+            json!(1.5),
+            json!(9_007_199_254_740_992u64),
+            json!(-9_007_199_254_740_992i64),
+        ] {
             assert!(matches!(
                 to_canonical_json(&value),
                 Err(CanonicalJsonError::UnsupportedNumber(_))

@@ -18,3 +18,8 @@ pub use note::{
 };
 pub use proof::{ProofError, root_from_inclusion, verify_consistency, verify_inclusion};
 pub use tree::{MemoryTree, NodeSource, consistency_proof, inclusion_proof, root};
+pub mod log;
+pub mod verify;
+
+pub use log::{AuditLog, LogError};
+pub use verify::{Finding, VerifyError, VerifyReport, verify};

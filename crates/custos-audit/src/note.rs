@@ -93,18 +93,25 @@ impl fmt::Debug for NoteSigner {
 impl NoteSigner {
     pub fn new(name: &str, key: SigningKey) -> Result<Self, NoteError> {
         check_key_name(name)?;
-        Ok(Self { name: name.to_owned(), key })
+        Ok(Self {
+            name: name.to_owned(),
+            key,
+        })
     }
 
     /// Parses `PRIVATE+KEY+<name>+<hex id>+<base64(0x01 || seed)>`.
     pub fn parse(encoded: &str) -> Result<Self, NoteError> {
         let rest = encoded
             .strip_prefix("PRIVATE+KEY+")
-            .ok_or(NoteError::MalformedKey("signer key does not start with `PRIVATE+KEY+`"))?;
+            .ok_or(NoteError::MalformedKey(
+                "signer key does not start with `PRIVATE+KEY+`",
+            ))?;
         let mut parts = rest.splitn(3, '+');
         let (Some(name), Some(id), Some(material)) = (parts.next(), parts.next(), parts.next())
         else {
-            return Err(NoteError::MalformedKey("signer key has fewer than three fields"));
+            return Err(NoteError::MalformedKey(
+                "signer key has fewer than three fields",
+            ));
         };
         let signer = Self::new(name, SigningKey::from_bytes(&decode_typed_key(material)?))?;
         if parse_hex_id(id)? != signer.verifier().key_id() {
@@ -127,7 +134,11 @@ impl NoteSigner {
         let signature = self.key.sign(text.as_bytes());
         let mut blob = self.verifier().key_id().to_vec();
         blob.extend_from_slice(&signature.to_bytes());
-        Ok(format!("{text}\n{SIGNATURE_PREFIX}{} {}\n", self.name, BASE64.encode(blob)))
+        Ok(format!(
+            "{text}\n{SIGNATURE_PREFIX}{} {}\n",
+            self.name,
+            BASE64.encode(blob)
+        ))
     }
 }
 
@@ -141,7 +152,10 @@ pub struct NoteVerifier {
 
 impl NoteVerifier {
     fn from_parts(name: &str, key: VerifyingKey) -> Self {
-        Self { name: name.to_owned(), key }
+        Self {
+            name: name.to_owned(),
+            key,
+        }
     }
 
     pub fn new(name: &str, key: VerifyingKey) -> Result<Self, NoteError> {
@@ -153,7 +167,9 @@ impl NoteVerifier {
         let mut parts = encoded.splitn(3, '+');
         let (Some(name), Some(id), Some(material)) = (parts.next(), parts.next(), parts.next())
         else {
-            return Err(NoteError::MalformedKey("verifier key has fewer than three fields"));
+            return Err(NoteError::MalformedKey(
+                "verifier key has fewer than three fields",
+            ));
         };
         let key = VerifyingKey::from_bytes(&decode_typed_key(material)?)
             .map_err(|_| NoteError::MalformedKey("not a valid Ed25519 public key"))?;
@@ -167,7 +183,12 @@ impl NoteVerifier {
     pub fn encode(&self) -> String {
         let mut material = vec![TYPE_ED25519];
         material.extend_from_slice(self.key.as_bytes());
-        format!("{}+{}+{}", self.name, hex_id(self.key_id()), BASE64.encode(material))
+        format!(
+            "{}+{}+{}",
+            self.name,
+            hex_id(self.key_id()),
+            BASE64.encode(material)
+        )
     }
 
     pub fn name(&self) -> &str {
@@ -206,18 +227,20 @@ pub fn parse_note(note: &str) -> Result<(&str, Vec<NoteSignature>), NoteError> {
     if !note.ends_with('\n') {
         return Err(NoteError::MalformedNote("note does not end with a newline"));
     }
-    let split = note
-        .rfind("\n\n")
-        .ok_or(NoteError::MalformedNote("no blank line before the signatures"))?;
+    let split = note.rfind("\n\n").ok_or(NoteError::MalformedNote(
+        "no blank line before the signatures",
+    ))?;
     let (text, signature_block) = (&note[..=split], &note[split + 2..]);
     let mut signatures = Vec::new();
     for line in signature_block.lines() {
         let rest = line
             .strip_prefix(SIGNATURE_PREFIX)
-            .ok_or(NoteError::MalformedNote("signature line does not start with `— `"))?;
-        let (name, encoded) = rest
-            .split_once(' ')
-            .ok_or(NoteError::MalformedNote("signature line has no space after the name"))?;
+            .ok_or(NoteError::MalformedNote(
+                "signature line does not start with `— `",
+            ))?;
+        let (name, encoded) = rest.split_once(' ').ok_or(NoteError::MalformedNote(
+            "signature line has no space after the name",
+        ))?;
         check_key_name(name)?;
         let blob = BASE64
             .decode(encoded)
@@ -249,7 +272,11 @@ pub fn open_note<'a>(note: &'a str, verifier: &NoteVerifier) -> Result<&'a str, 
         let Ok(bytes) = <[u8; 64]>::try_from(signature.payload.as_slice()) else {
             continue;
         };
-        if verifier.key.verify(text.as_bytes(), &Signature::from_bytes(&bytes)).is_ok() {
+        if verifier
+            .key
+            .verify(text.as_bytes(), &Signature::from_bytes(&bytes))
+            .is_ok()
+        {
             return Ok(text);
         }
     }
@@ -266,7 +293,12 @@ pub struct Checkpoint {
 
 impl Checkpoint {
     pub fn to_body(&self) -> String {
-        format!("{}\n{}\n{}\n", self.origin, self.size, BASE64.encode(self.root))
+        format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            BASE64.encode(self.root)
+        )
     }
 
     /// Parses a checkpoint body; extension lines after the root are ignored.
@@ -281,7 +313,9 @@ impl Checkpoint {
             && size_text.bytes().all(|b| b.is_ascii_digit())
             && (size_text == "0" || !size_text.starts_with('0'));
         if !canonical_decimal {
-            return Err(NoteError::MalformedCheckpoint("tree size is not a decimal without leading zeros"));
+            return Err(NoteError::MalformedCheckpoint(
+                "tree size is not a decimal without leading zeros",
+            ));
         }
         let size = size_text
             .parse()
@@ -292,9 +326,15 @@ impl Checkpoint {
         let root = Hash::try_from(root_bytes.as_slice())
             .map_err(|_| NoteError::MalformedCheckpoint("root hash is not 32 bytes"))?;
         if !body.ends_with('\n') {
-            return Err(NoteError::MalformedCheckpoint("body does not end with a newline"));
+            return Err(NoteError::MalformedCheckpoint(
+                "body does not end with a newline",
+            ));
         }
-        Ok(Self { origin: origin.to_owned(), size, root })
+        Ok(Self {
+            origin: origin.to_owned(),
+            size,
+            root,
+        })
     }
 
     /// The signed checkpoint note.
@@ -315,14 +355,24 @@ fn cosigned_message(body: &str, timestamp: u64) -> String {
 /// A witness's cosignature of a signed checkpoint note (C2SP
 /// `tlog-cosignature/v1`): returns the note with the witness's line added.
 /// The witness must have checked consistency with what it saw before.
-pub fn cosign_checkpoint(note: &str, witness: &NoteSigner, timestamp: u64) -> Result<String, NoteError> {
+pub fn cosign_checkpoint(
+    note: &str,
+    witness: &NoteSigner,
+    timestamp: u64,
+) -> Result<String, NoteError> {
     let (text, _) = parse_note(note)?;
     Checkpoint::parse_body(text)?;
-    let signature = witness.key.sign(cosigned_message(text, timestamp).as_bytes());
+    let signature = witness
+        .key
+        .sign(cosigned_message(text, timestamp).as_bytes());
     let mut blob = witness.verifier().cosignature_key_id().to_vec();
     blob.extend_from_slice(&timestamp.to_be_bytes());
     blob.extend_from_slice(&signature.to_bytes());
-    Ok(format!("{note}{SIGNATURE_PREFIX}{} {}\n", witness.name, BASE64.encode(blob)))
+    Ok(format!(
+        "{note}{SIGNATURE_PREFIX}{} {}\n",
+        witness.name,
+        BASE64.encode(blob)
+    ))
 }
 
 /// Verifies a witness cosignature on a checkpoint note; returns its timestamp.

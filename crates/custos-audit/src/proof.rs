@@ -173,12 +173,24 @@ mod tests {
         assert_eq!(verify_consistency(0, 0, &a, &a, &[]), Ok(()));
         assert_eq!(verify_consistency(0, 5, &a, &b, &[]), Ok(()));
         assert_eq!(verify_consistency(3, 3, &a, &a, &[]), Ok(()));
-        assert_eq!(verify_consistency(3, 3, &a, &b, &[]), Err(ProofError::RootMismatch));
-        assert_eq!(verify_consistency(3, 3, &a, &a, &[a]), Err(ProofError::WrongLength));
+        assert_eq!(
+            verify_consistency(3, 3, &a, &b, &[]),
+            Err(ProofError::RootMismatch)
+        );
+        assert_eq!(
+            verify_consistency(3, 3, &a, &a, &[a]),
+            Err(ProofError::WrongLength)
+        );
         assert_eq!(
             verify_consistency(2, 1, &a, &b, &[]),
-            Err(ProofError::SizesOutOfOrder { old_size: 2, new_size: 1 })
+            Err(ProofError::SizesOutOfOrder {
+                old_size: 2,
+                new_size: 1
+            })
         );
-        assert_eq!(verify_consistency(1, 2, &a, &b, &[]), Err(ProofError::WrongLength));
+        assert_eq!(
+            verify_consistency(1, 2, &a, &b, &[]),
+            Err(ProofError::WrongLength)
+        );
     }
 }

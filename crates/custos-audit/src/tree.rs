@@ -104,7 +104,10 @@ fn range_hash<S: NodeSource + ?Sized>(source: &S, low: u64, high: u64) -> Result
         let level = width.trailing_zeros();
         return source
             .node(level, low >> level)
-            .ok_or(ProofError::MissingNode { level, index: low >> level });
+            .ok_or(ProofError::MissingNode {
+                level,
+                index: low >> level,
+            });
     }
     let split = split_point(width);
     let left = range_hash(source, low, low + split)?;
@@ -197,7 +200,15 @@ mod tests {
 
     #[test]
     fn split_point_is_largest_power_of_two_below() {
-        for (n, want) in [(2, 1), (3, 2), (4, 2), (5, 4), (8, 4), (9, 8), (1 << 40, 1 << 39)] {
+        for (n, want) in [
+            (2, 1),
+            (3, 2),
+            (4, 2),
+            (5, 4),
+            (8, 4),
+            (9, 8),
+            (1 << 40, 1 << 39),
+        ] {
             assert_eq!(split_point(n), want, "n = {n}");
         }
     }
@@ -208,7 +219,10 @@ mod tests {
         for i in 0u8..5 {
             tree.push_leaf_hash(leaf_hash(&[i]));
         }
-        assert_eq!(tree.node(1, 1), Some(node_hash(&leaf_hash(&[2]), &leaf_hash(&[3]))));
+        assert_eq!(
+            tree.node(1, 1),
+            Some(node_hash(&leaf_hash(&[2]), &leaf_hash(&[3])))
+        );
         assert_eq!(tree.node(1, 2), None);
         assert!(tree.node(2, 0).is_some());
         assert_eq!(tree.node(3, 0), None);
@@ -220,7 +234,10 @@ mod tests {
         tree.push_leaf_hash(leaf_hash(b"a"));
         assert_eq!(
             tree.root(2),
-            Err(ProofError::SizeBeyondTree { size: 2, available: 1 })
+            Err(ProofError::SizeBeyondTree {
+                size: 2,
+                available: 1
+            })
         );
         assert_eq!(
             inclusion_proof(&tree, 1, 1),
@@ -228,7 +245,10 @@ mod tests {
         );
         assert_eq!(
             consistency_proof(&tree, 2, 1),
-            Err(ProofError::SizesOutOfOrder { old_size: 2, new_size: 1 })
+            Err(ProofError::SizesOutOfOrder {
+                old_size: 2,
+                new_size: 1
+            })
         );
     }
 }

@@ -1,0 +1,481 @@
+//! The SQLite log: append, read, prove, checkpoint; and `verify` against
+//! rows tampered with directly in SQLite.
+
+use std::path::Path;
+
+use custos_audit::{
+    AuditEntry, AuditLog, Checkpoint, Finding, LogError, NoteVerifier, ProofError, leaf_hash,
+    verify, verify_consistency, verify_inclusion,
+};
+use rusqlite::{Connection, params};
+use serde_json::json;
+
+use crate::TestResult;
+use crate::notes::signer;
+
+pub const ORIGIN: &str = "custos.example/audit";
+
+pub fn entry(number: u64) -> AuditEntry {
+    AuditEntry {
+        kind: "reveal".into(),
+        ts: format!("2026-01-02T03:04:{:02}Z", number % 60),
+        actor: format!("agent-{}", number % 7),
+        subject_commitment: format!("{number:016x}"),
+        details: json!({"field": "phone", "n": number}),
+    }
+}
+
+fn open(path: &Path) -> Result<AuditLog, LogError> {
+    AuditLog::open(path, ORIGIN, signer(ORIGIN, 1)?)
+}
+
+pub fn log_key() -> Result<NoteVerifier, LogError> {
+    Ok(signer(ORIGIN, 1)?.verifier())
+}
+
+/// A log of `size` entries appended in batches of `batch`, with a signed
+/// checkpoint after every batch; returns the last checkpoint.
+fn build(path: &Path, size: u64, batch: u64) -> Result<String, LogError> {
+    let mut log = open(path)?;
+    let mut note = log.checkpoint()?;
+    let mut next = 0;
+    while next < size {
+        let end = (next + batch).min(size);
+        let entries: Vec<AuditEntry> = (next..end).map(entry).collect();
+        assert_eq!(log.append(&entries)?, next);
+        note = log.checkpoint()?;
+        next = end;
+    }
+    Ok(note)
+}
+
+#[test]
+fn append_read_prove_and_reopen() -> TestResult {
+    let directory = tempfile::tempdir()?;
+    let path = directory.path().join("audit.sqlite");
+    let mut log = open(&path)?;
+    assert_eq!(log.append(&(0..5).map(entry).collect::<Vec<_>>())?, 0);
+    let old_note = log.checkpoint()?;
+    assert_eq!(log.append(&(5..13).map(entry).collect::<Vec<_>>())?, 5);
+    let note = log.checkpoint()?;
+    assert_eq!(log.latest_checkpoint()?, Some(note.clone()));
+    assert_eq!(log.entries(3..6)?, vec![entry(3), entry(4), entry(5)]);
+    assert!(matches!(
+        log.entries(10..14),
+        Err(LogError::RangeOutOfBounds { .. })
+    ));
+
+    let key = log_key()?;
+    let old = Checkpoint::open(&old_note, &key)?;
+    let new = Checkpoint::open(&note, &key)?;
+    assert_eq!((old.size, new.size), (5, 13));
+    for index in 0..13 {
+        let proof = log.inclusion_proof(index, 13)?;
+        let leaf = leaf_hash(&entry(index).to_leaf(index)?);
+        assert_eq!(log.leaf_hash(index)?, leaf);
+        assert_eq!(
+            verify_inclusion(index, 13, &leaf, &proof, &new.root),
+            Ok(())
+        );
+    }
+    let proof = log.consistency_proof(5, 13)?;
+    assert_eq!(
+        verify_consistency(5, 13, &old.root, &new.root, &proof),
+        Ok(())
+    );
+    assert!(matches!(
+        log.inclusion_proof(13, 13),
+        Err(LogError::Proof(ProofError::IndexOutOfRange {
+            index: 13,
+            size: 13
+        }))
+    ));
+    drop(log);
+
+    let reopened = open(&path)?;
+    assert_eq!(reopened.size(), 13);
+    assert_eq!(reopened.root(13)?, new.root);
+    assert_eq!(reopened.root(5)?, old.root);
+    Ok(())
+}
+
+#[test]
+fn an_invalid_entry_appends_nothing() -> TestResult {
+    let directory = tempfile::tempdir()?;
+    let mut log = open(&directory.path().join("audit.sqlite"))?;
+    let mut bad = entry(1);
+    bad.details = json!({"ratio": 0.25});
+    assert!(matches!(
+        log.append(&[entry(0), bad]),
+        Err(LogError::Entry(_))
+    ));
+    assert_eq!(log.size(), 0);
+    assert_eq!(log.append(&[entry(0)])?, 0);
+    Ok(())
+}
+
+#[test]
+fn intact_log_verifies() -> TestResult {
+    let directory = tempfile::tempdir()?;
+    let path = directory.path().join("audit.sqlite");
+    let note = build(&path, 40, 7)?;
+    let report = verify(&path, &note, &log_key()?)?;
+    assert!(report.is_intact(), "{:?}", report.findings);
+    assert_eq!(report.stored_rows, 40);
+    assert_eq!(report.checkpoint.size, 40);
+    assert_eq!(report.stored_checkpoints_verified, 7);
+    assert_eq!(report.first_bad_index(), None);
+    // A log that grew since the trusted checkpoint is still intact.
+    let mut log = open(&path)?;
+    log.append(&[entry(40)])?;
+    assert!(verify(&path, &note, &log_key()?)?.is_intact());
+    Ok(())
+}
+
+#[test]
+fn a_checkpoint_by_another_key_is_refused() -> TestResult {
+    let directory = tempfile::tempdir()?;
+    let path = directory.path().join("audit.sqlite");
+    let note = build(&path, 3, 3)?;
+    let stranger = signer(ORIGIN, 2)?.verifier();
+    assert!(matches!(
+        verify(&path, &note, &stranger),
+        Err(custos_audit::VerifyError::TrustedCheckpoint(_))
+    ));
+    Ok(())
+}
+
+/// Builds a 40-entry log (checkpoints every 7), runs `tamper` on it with
+/// plain rusqlite, and returns what verify finds.
+fn tampered(
+    tamper: impl FnOnce(&Connection) -> rusqlite::Result<()>,
+) -> Result<custos_audit::VerifyReport, Box<dyn std::error::Error>> {
+    let directory = tempfile::tempdir()?;
+    let path = directory.path().join("audit.sqlite");
+    let note = build(&path, 40, 7)?;
+    tamper(&Connection::open(&path)?)?;
+    Ok(verify(&path, &note, &log_key()?)?)
+}
+
+fn replacement_leaf(index: u64) -> Result<Vec<u8>, custos_audit::EntryError> {
+    let mut forged = entry(index);
+    forged.actor = "nobody".into();
+    forged.to_leaf(index)
+}
+
+#[test]
+fn edited_leaf_is_named() -> TestResult {
+    let report = tampered(|db| {
+        let leaf = replacement_leaf(17).unwrap_or_default();
+        db.execute("UPDATE entries SET leaf = ?1 WHERE idx = 17", params![leaf])
+            .map(drop)
+    })?;
+    assert!(
+        report
+            .findings
+            .contains(&Finding::LeafHashMismatch { index: 17 }),
+        "{:?}",
+        report.findings
+    );
+    assert_eq!(report.first_bad_index(), Some(17));
+    Ok(())
+}
+
+#[test]
+fn edited_leaf_with_recomputed_hash_is_located_between_checkpoints() -> TestResult {
+    let report = tampered(|db| {
+        let leaf = replacement_leaf(17).unwrap_or_default();
+        let hash = leaf_hash(&leaf);
+        db.execute(
+            "UPDATE entries SET leaf = ?1, leaf_hash = ?2 WHERE idx = 17",
+            params![leaf, hash.as_slice()],
+        )
+        .map(drop)
+    })?;
+    // Checkpoints were signed at 0, 7, 14, 21, ...: index 17 lies in [14, 21).
+    assert_eq!(report.findings.len(), 1, "{:?}", report.findings);
+    assert!(matches!(
+        report.findings[0],
+        Finding::RootMismatch {
+            size: 21,
+            first_bad_from: 14,
+            first_bad_before: 21,
+            ..
+        }
+    ));
+    assert_eq!(report.first_bad_index(), Some(14));
+    Ok(())
+}
+
+#[test]
+fn edited_leaf_is_named_exactly_with_a_checkpoint_per_entry() -> TestResult {
+    let directory = tempfile::tempdir()?;
+    let path = directory.path().join("audit.sqlite");
+    let note = build(&path, 12, 1)?;
+    let leaf = replacement_leaf(9)?;
+    let hash = leaf_hash(&leaf);
+    Connection::open(&path)?.execute(
+        "UPDATE entries SET leaf = ?1, leaf_hash = ?2 WHERE idx = 9",
+        params![leaf, hash.as_slice()],
+    )?;
+    let report = verify(&path, &note, &log_key()?)?;
+    assert!(
+        matches!(
+            report.findings[..],
+            [Finding::RootMismatch {
+                size: 10,
+                first_bad_from: 9,
+                first_bad_before: 10,
+                ..
+            }]
+        ),
+        "{:?}",
+        report.findings
+    );
+    Ok(())
+}
+
+#[test]
+fn deleted_row_is_named() -> TestResult {
+    let report = tampered(|db| {
+        db.execute("DELETE FROM entries WHERE idx = 23", [])
+            .map(drop)
+    })?;
+    assert!(
+        report.findings.contains(&Finding::Gap {
+            index: 23,
+            next_stored: 24
+        }),
+        "{:?}",
+        report.findings
+    );
+    assert_eq!(report.first_bad_index(), Some(23));
+    Ok(())
+}
+
+#[test]
+fn deleted_row_with_renumbering_is_named() -> TestResult {
+    let report = tampered(|db| {
+        db.execute("DELETE FROM entries WHERE idx = 23", [])?;
+        // Close the gap in increasing order so the primary key never collides.
+        for index in 24i64..40 {
+            db.execute(
+                "UPDATE entries SET idx = ?1 WHERE idx = ?2",
+                params![index - 1, index],
+            )?;
+        }
+        Ok(())
+    })?;
+    assert!(
+        report.findings.contains(&Finding::Misplaced {
+            index: 23,
+            claims: 24
+        }),
+        "{:?}",
+        report.findings
+    );
+    assert!(report.findings.contains(&Finding::Truncated {
+        stored_size: 39,
+        checkpoint_size: 40
+    }));
+    assert_eq!(report.first_bad_index(), Some(23));
+    Ok(())
+}
+
+#[test]
+fn swapped_rows_are_named() -> TestResult {
+    let report = tampered(|db| {
+        db.execute("UPDATE entries SET idx = -1 WHERE idx = 5", [])?;
+        db.execute("UPDATE entries SET idx = 5 WHERE idx = 30", [])?;
+        db.execute("UPDATE entries SET idx = 30 WHERE idx = -1", [])
+            .map(drop)
+    })?;
+    assert!(
+        report.findings.contains(&Finding::Misplaced {
+            index: 5,
+            claims: 30
+        }),
+        "{:?}",
+        report.findings
+    );
+    assert!(report.findings.contains(&Finding::Misplaced {
+        index: 30,
+        claims: 5
+    }));
+    assert_eq!(report.first_bad_index(), Some(5));
+    Ok(())
+}
+
+#[test]
+fn truncation_is_named() -> TestResult {
+    let report = tampered(|db| {
+        db.execute("DELETE FROM entries WHERE idx >= 33", [])
+            .map(drop)
+    })?;
+    assert!(
+        report.findings.contains(&Finding::Truncated {
+            stored_size: 33,
+            checkpoint_size: 40
+        }),
+        "{:?}",
+        report.findings
+    );
+    assert_eq!(report.first_bad_index(), Some(33));
+    Ok(())
+}
+
+#[test]
+fn truncation_with_checkpoints_removed_is_still_caught_by_the_trusted_one() -> TestResult {
+    let report = tampered(|db| {
+        db.execute("DELETE FROM entries WHERE idx >= 33", [])?;
+        db.execute("DELETE FROM checkpoints WHERE size > 33", [])
+            .map(drop)
+    })?;
+    assert!(
+        report.findings.contains(&Finding::Truncated {
+            stored_size: 33,
+            checkpoint_size: 40
+        }),
+        "{:?}",
+        report.findings
+    );
+    Ok(())
+}
+
+#[test]
+fn fork_is_detected() -> TestResult {
+    // The insider rebuilds a different but self-consistent log in place of
+    // the real one: every row checks out, only the signed roots do not.
+    let directory = tempfile::tempdir()?;
+    let path = directory.path().join("audit.sqlite");
+    let note = build(&path, 40, 7)?;
+    {
+        let db = Connection::open(&path)?;
+        db.execute("DELETE FROM checkpoints", [])?;
+        for index in 0..40u64 {
+            let leaf = replacement_leaf(index)?;
+            let hash = leaf_hash(&leaf);
+            db.execute(
+                "UPDATE entries SET leaf = ?1, leaf_hash = ?2 WHERE idx = ?3",
+                params![leaf, hash.as_slice(), i64::try_from(index).unwrap_or(-1)],
+            )?;
+        }
+    }
+    let report = verify(&path, &note, &log_key()?)?;
+    assert!(
+        matches!(
+            report.findings[..],
+            [Finding::RootMismatch {
+                size: 40,
+                first_bad_from: 0,
+                first_bad_before: 40,
+                ..
+            }]
+        ),
+        "{:?}",
+        report.findings
+    );
+    Ok(())
+}
+
+#[test]
+fn forged_stored_checkpoint_is_named() -> TestResult {
+    let report = tampered(|db| {
+        let forged = Checkpoint {
+            origin: ORIGIN.into(),
+            size: 50,
+            root: leaf_hash(b"x"),
+        }
+        .sign(&signer(ORIGIN, 2).map_err(|_| rusqlite::Error::InvalidQuery)?)
+        .map_err(|_| rusqlite::Error::InvalidQuery)?;
+        db.execute(
+            "INSERT INTO checkpoints (size, note) VALUES (50, ?1)",
+            params![forged],
+        )
+        .map(drop)
+    })?;
+    assert_eq!(
+        report.findings,
+        vec![Finding::ForgedCheckpoint { size: 50 }]
+    );
+    Ok(())
+}
+
+#[test]
+fn non_canonical_leaf_with_matching_hash_is_named() -> TestResult {
+    let report = tampered(|db| {
+        let leaf = b"custos-audit/v1\n{\"kind\": \"reveal\"}".to_vec();
+        let hash = leaf_hash(&leaf);
+        db.execute(
+            "UPDATE entries SET leaf = ?1, leaf_hash = ?2 WHERE idx = 3",
+            params![leaf, hash.as_slice()],
+        )
+        .map(drop)
+    })?;
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|finding| matches!(finding, Finding::Malformed { index: 3, .. })),
+        "{:?}",
+        report.findings
+    );
+    assert_eq!(report.first_bad_index(), Some(3));
+    Ok(())
+}
+
+#[test]
+fn large_batches_span_several_insert_statements() -> TestResult {
+    let directory = tempfile::tempdir()?;
+    let path = directory.path().join("audit.sqlite");
+    let mut log = open(&path)?;
+    // 64 rows per INSERT: cross full and partial statements, twice.
+    let first_batch: Vec<AuditEntry> = (0..200).map(entry).collect();
+    let second_batch: Vec<AuditEntry> = (200..265).map(entry).collect();
+    assert_eq!(log.append(&first_batch)?, 0);
+    assert_eq!(log.append(&second_batch)?, 200);
+    assert_eq!(log.entries(0..265)?, [first_batch, second_batch].concat());
+    let note = log.checkpoint()?;
+    drop(log);
+    let report = verify(&path, &note, &log_key()?)?;
+    assert!(report.is_intact(), "{:?}", report.findings);
+    assert_eq!(report.stored_rows, 265);
+    Ok(())
+}
+
+#[test]
+fn findings_read_as_sentences() {
+    assert_eq!(
+        Finding::Gap {
+            index: 23,
+            next_stored: 25
+        }
+        .to_string(),
+        "entries `23` to `24` are missing (deleted)"
+    );
+    assert_eq!(
+        Finding::RootMismatch {
+            size: 21,
+            expected_root: String::new(),
+            computed_root: String::new(),
+            first_bad_from: 14,
+            first_bad_before: 21
+        }
+        .to_string(),
+        "entries do not hash to the signed root at size `21` (fork or rewrite); the first bad entry is in `14..21`"
+    );
+}
+
+#[test]
+fn a_missing_log_file_is_an_error_not_an_empty_log() -> TestResult {
+    let directory = tempfile::tempdir()?;
+    let path = directory.path().join("audit.sqlite");
+    let note = build(&path, 2, 2)?;
+    let missing = directory.path().join("absent.sqlite");
+    assert!(matches!(
+        verify(&missing, &note, &log_key()?),
+        Err(custos_audit::VerifyError::Sqlite(_))
+    ));
+    assert!(!missing.exists());
+    Ok(())
+}
