@@ -281,7 +281,7 @@ impl Gen {
                 format!("dev-{:04x}", (h >> 40) & 0xffff),
             )
         };
-        self.off_ticket_session(s, agent, start, &ip, &device, (150, 450), (4, 25));
+        self.off_ticket_session(s, agent, start, (&ip, &device), (150, 450), (4, 25));
     }
 
     /// "Off hours": a few dozen records, a few minutes apart, in a session
@@ -312,7 +312,7 @@ impl Gen {
         let (ip, _, _) = self.agent_identity(agent, day);
         let h = self.arng.next_u64();
         let device = format!("dev-x{:05x}", (h >> 40) & 0xfffff);
-        self.off_ticket_session(s, agent, start, &ip, &device, (12, 35), (40, 240));
+        self.off_ticket_session(s, agent, start, (&ip, &device), (12, 35), (40, 240));
     }
 
     /// One harvesting session: log in, open `count` records off-ticket
@@ -323,8 +323,7 @@ impl Gen {
         s: usize,
         agent: usize,
         start: i64,
-        ip: &str,
-        device: &str,
+        (ip, device): (&str, &str),
         count: (i64, i64),
         gap: (i64, i64),
     ) {
