@@ -246,27 +246,11 @@ impl Gen {
         self.harvest_state[s].done = true;
         let agent = self.plan.harvests[self.harvest_state[s].plan].agent;
         let day = i64::from(self.day);
-        let (_, end_hour) = self.world.agents[agent].shift();
         // Start two to ten hours after the shift ends, when the agent is not
         // at work in the next four hours.
-        let mut start = None;
-        for _ in 0..12 {
-            let hour = (u32::from(end_hour) + 2 + self.arng.below(9) as u32) % 24;
-            let free = (0..4).all(|k| {
-                let h = hour + k;
-                !self.on_shift(agent, day + i64::from(h / 24), h % 24)
-            });
-            if free {
-                start = Some(self.day_start + i64::from(hour) * 3600 + self.arng.range(0, 3_599));
-                break;
-            }
-        }
-        let Some(start) = start else {
+        let Some(start) = self.off_shift_start(agent, day, 2, 9, 4) else {
             return;
         };
-        if start + 4 * 3600 >= self.run_end {
-            return;
-        }
         let (ip, device) = if self.arng.chance(0.5) {
             let (ip, device, _) = self.agent_identity(agent, day);
             (ip, device)
@@ -290,29 +274,40 @@ impl Gen {
         self.harvest_state[s].done = true;
         let agent = self.plan.harvests[self.harvest_state[s].plan].agent;
         let day = i64::from(self.day);
-        let (_, end_hour) = self.world.agents[agent].shift();
-        let mut start = None;
-        for _ in 0..12 {
-            let hour = (u32::from(end_hour) + 3 + self.arng.below(8) as u32) % 24;
-            let free = (0..3).all(|k| {
-                let h = hour + k;
-                !self.on_shift(agent, day + i64::from(h / 24), h % 24)
-            });
-            if free {
-                start = Some(self.day_start + i64::from(hour) * 3600 + self.arng.range(0, 3_599));
-                break;
-            }
-        }
-        let Some(start) = start else {
+        let Some(start) = self.off_shift_start(agent, day, 3, 8, 3) else {
             return;
         };
-        if start + 3 * 3600 >= self.run_end {
-            return;
-        }
         let (ip, _, _) = self.agent_identity(agent, day);
         let h = self.arng.next_u64();
         let device = format!("dev-x{:05x}", (h >> 40) & 0xfffff);
         self.off_ticket_session(s, agent, start, (&ip, &device), (12, 35), (40, 240));
+    }
+
+    /// A time `after` to `after + spread - 1` hours past the end of the
+    /// agent's shift from which the next `free_hours` are off shift (twelve
+    /// tries), and which ends inside the run. (The order of random draws is
+    /// part of the output: keep it.)
+    fn off_shift_start(
+        &mut self,
+        agent: usize,
+        day: i64,
+        after: u32,
+        spread: u64,
+        free_hours: u32,
+    ) -> Option<i64> {
+        let (_, end_hour) = self.world.agents[agent].shift();
+        for _ in 0..12 {
+            let hour = (u32::from(end_hour) + after + self.arng.below(spread) as u32) % 24;
+            let free = (0..free_hours).all(|k| {
+                let h = hour + k;
+                !self.on_shift(agent, day + i64::from(h / 24), h % 24)
+            });
+            if free {
+                let start = self.day_start + i64::from(hour) * 3600 + self.arng.range(0, 3_599);
+                return (start + i64::from(free_hours) * 3600 < self.run_end).then_some(start);
+            }
+        }
+        None
     }
 
     /// One harvesting session: log in, open `count` records off-ticket
