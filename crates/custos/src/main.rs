@@ -1,5 +1,6 @@
 //! The `custos` command: thin glue over the library crates.
 
+mod admin;
 mod config;
 mod demo;
 mod detectors;
@@ -79,6 +80,12 @@ enum Command {
     },
     /// Load generator: POST simulated events to a running server.
     Load(load::LoadOptions),
+    /// Access-broker policies: validate them, or run a table of expected decisions.
+    #[command(subcommand)]
+    Policy(admin::PolicyCommand),
+    /// The tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(admin::AuditCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -170,6 +177,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 },
             )
         }
+        Command::Policy(command) => admin::policy(command),
+        Command::Audit(command) => admin::audit(command),
         Command::Load(options) => {
             let report = load::run(&options)?;
             println!("{report}");

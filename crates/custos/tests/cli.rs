@@ -489,3 +489,122 @@ fn serve_on_postgresql_ingests_and_alerts() {
     assert_eq!(first["entity"]["id"], "a-0002", "{alerts}");
     assert_eq!(first["evidence"][0], "e20");
 }
+
+const BROKER_CASES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../custos-broker/tests/data/cases.json"
+);
+
+#[test]
+fn policy_check_and_test_report_like_a_linter() {
+    let out = run(custos(&["policy", "check"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("validate against the schema"));
+
+    let out = run(custos(&["policy", "test", BROKER_CASES]));
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+
+    // One expectation turned around: the command names the case and fails.
+    let dir = tempfile::tempdir().unwrap();
+    let mut cases: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(BROKER_CASES).unwrap()).unwrap();
+    let first = &mut cases[0];
+    let name = first["name"].as_str().unwrap().to_owned();
+    let expect = first["expect"].to_string();
+    let flipped = if expect.contains("\"masked\"") {
+        expect.replacen("\"masked\"", "\"revealed\"", 1)
+    } else {
+        expect.replacen("\"hidden\"", "\"revealed\"", 1)
+    };
+    assert_ne!(flipped, expect, "the first case has an outcome to flip");
+    first["expect"] = serde_json::from_str(&flipped).unwrap();
+    let path = dir.path().join("cases.json");
+    std::fs::write(&path, cases.to_string()).unwrap();
+    let out = run(custos(&["policy", "test", path.to_str().unwrap()]));
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stdout).contains(&format!("FAILED {name}")),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn audit_verify_finds_a_tampered_entry() {
+    let vector: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../custos-audit/tests/data/signed_note_vector.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let signer = custos_audit::NoteSigner::parse(vector["signer_key"].as_str().unwrap()).unwrap();
+    let key = vector["verifier_key"].as_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("audit.db");
+    let mut log = custos_audit::AuditLog::open(&log_path, "custos.test/log", signer).unwrap();
+    let entries: Vec<custos_audit::AuditEntry> = (0..10)
+        .map(|i| custos_audit::AuditEntry {
+            kind: "access_decision".into(),
+            ts: format!("2025-01-02T03:04:{i:02}Z"),
+            actor: format!("a-{i}"),
+            subject_commitment: "00".repeat(32),
+            details: serde_json::json!({ "fields": ["name"], "outcome": "masked" }),
+        })
+        .collect();
+    log.append(&entries).unwrap();
+    let checkpoint = log.checkpoint().unwrap();
+    drop(log);
+    let checkpoint_path = dir.path().join("checkpoint.txt");
+    std::fs::write(&checkpoint_path, checkpoint).unwrap();
+    let verify = || {
+        run(custos(&[
+            "audit",
+            "verify",
+            "--log",
+            log_path.to_str().unwrap(),
+            "--checkpoint",
+            checkpoint_path.to_str().unwrap(),
+            "--key",
+            key,
+        ]))
+    };
+    let out = verify();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(text(&out.stdout).contains("intact"));
+
+    // An insider rewrites entry 4 in place.
+    let db = rusqlite::Connection::open(&log_path).unwrap();
+    let leaf: Vec<u8> = db
+        .query_row("SELECT leaf FROM entries WHERE idx = 4", [], |r| r.get(0))
+        .unwrap();
+    let forged = String::from_utf8(leaf).unwrap().replace("a-4", "a-9");
+    assert_eq!(
+        db.execute(
+            "UPDATE entries SET leaf = ?1 WHERE idx = 4",
+            [forged.as_bytes()]
+        )
+        .unwrap(),
+        1
+    );
+    drop(db);
+    let out = verify();
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("first bad index 4"),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}

@@ -1,0 +1,115 @@
+//! Operator commands over the broker's policies and the audit log: thin
+//! wrappers that print a library's verdict for a person and exit non-zero
+//! when something is wrong.
+
+use anyhow::{Context as _, bail};
+use clap::Subcommand;
+use custos_broker::Broker;
+use std::path::PathBuf;
+
+#[derive(Subcommand)]
+pub enum PolicyCommand {
+    /// Validate the policy set against its schema (the shipped set, or `--dir`).
+    Check {
+        /// A policy directory (`*.cedar`, `schema.cedarschema`, `categories.json`).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Run a JSON table of expected decisions against the policy set.
+    Test {
+        /// The cases file (see `crates/custos-broker/tests/data/cases.json`).
+        cases: PathBuf,
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Check a log against a checkpoint you trust: reports any modified,
+    /// deleted, reordered or truncated entry, or a fork, with the first bad index.
+    Verify {
+        /// The log's SQLite file.
+        #[arg(long)]
+        log: PathBuf,
+        /// A signed checkpoint saved earlier (signed-note text).
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// The log's public key, as a note verifier string (`name+hash+key`).
+        #[arg(long)]
+        key: String,
+    },
+}
+
+fn broker(dir: Option<&PathBuf>) -> anyhow::Result<Broker> {
+    match dir {
+        Some(dir) => Broker::from_dir(dir)
+            .with_context(|| format!("cannot load policies from `{}`", dir.display())),
+        None => Broker::default_policies().context("the shipped policies do not load"),
+    }
+}
+
+pub fn policy(command: PolicyCommand) -> anyhow::Result<()> {
+    match command {
+        PolicyCommand::Check { dir } => {
+            broker(dir.as_ref())?
+                .validate()
+                .context("the policies do not validate against the schema")?;
+            println!("custos policy check: the policies validate against the schema");
+            Ok(())
+        }
+        PolicyCommand::Test { cases, dir } => {
+            let text = std::fs::read_to_string(&cases)
+                .with_context(|| format!("cannot read cases `{}`", cases.display()))?;
+            let failures = broker(dir.as_ref())?
+                .run_cases(&text)
+                .context("the cases file is not valid")?;
+            if failures.is_empty() {
+                println!(
+                    "custos policy test: every case in `{}` decided as expected",
+                    cases.display()
+                );
+                return Ok(());
+            }
+            for f in &failures {
+                println!("FAILED {}: {}", f.case, f.message);
+            }
+            bail!(
+                "{} case(s) decided differently than expected",
+                failures.len()
+            )
+        }
+    }
+}
+
+pub fn audit(command: AuditCommand) -> anyhow::Result<()> {
+    match command {
+        AuditCommand::Verify {
+            log,
+            checkpoint,
+            key,
+        } => {
+            let trusted = std::fs::read_to_string(&checkpoint)
+                .with_context(|| format!("cannot read checkpoint `{}`", checkpoint.display()))?;
+            let verifier = custos_audit::NoteVerifier::parse(key.trim())
+                .context("`--key` is not a note verifier")?;
+            let report = custos_audit::verify(&log, &trusted, &verifier)
+                .with_context(|| format!("cannot verify `{}`", log.display()))?;
+            println!(
+                "custos audit verify: checkpoint size {}, {} rows stored, {} stored checkpoints verified",
+                report.checkpoint.size, report.stored_rows, report.stored_checkpoints_verified
+            );
+            if report.is_intact() {
+                println!("intact: the log matches the checkpoint");
+                return Ok(());
+            }
+            for finding in &report.findings {
+                println!("  {finding}");
+            }
+            match report.first_bad_index() {
+                Some(i) => bail!("the log was tampered with: first bad index {i}"),
+                None => bail!("the log was tampered with"),
+            }
+        }
+    }
+}
