@@ -15,16 +15,16 @@ use crate::config::BehaviorConfig;
 use crate::fields::{FieldMask, needed_fields, review_fields};
 use custos_core::alert::{Alert, Entity, EntityKind, ResponseAction, Severity};
 use custos_core::detector::{Context, Detector, Mark, Signal};
-use custos_core::event::{AccessAction, AgentAccess, Event, EventBody, OpenedBy, Tier};
+use custos_core::event::{AccessAction, AgentAccess, Event, EventBody, OpenedBy, Shift, Tier};
 use custos_core::id::{AgentId, CustomerId, EventId};
 use custos_core::time::{EventTime, Span};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-/// The mark set on customers read by an agent under suspicion.
-pub const READ_BY_SUSPECT_AGENT: &str = "read_by_suspect_agent";
 /// The mark `leak_attribution` sets on an agent it names significantly;
 /// `agent_behavior` then re-scores that agent's past suspicious accesses.
-pub const ATTRIBUTED_LEAK: &str = "attributed_leak";
+pub use custos_core::detector::codes::ATTRIBUTED_LEAK;
+/// The mark set on customers read by an agent under suspicion.
+pub use custos_core::detector::codes::READ_BY_SUSPECT_AGENT;
 
 const NAME: &str = "agent_behavior";
 const DEVICE_SLOTS: usize = 8;
@@ -46,10 +46,13 @@ const W_NEW_IP: f64 = 0.5;
 const W_NEW_IDENTITY_ROUTINE: f64 = 0.4;
 const W_REVEAL_EXPORT: f64 = 0.5;
 const W_SEQUENTIAL: f64 = 0.7;
+/// A work day begins this many hours before the agent's shift.
+const WORK_DAY_LEAD_HOURS: i64 = 4;
 /// Customer numbers this close to the previous lookup's count as a walk.
 const SEQUENTIAL_GAP: u64 = 3;
 
-/// Counts of one UTC day, for the reasons and the baselines.
+/// Counts of one work day (see [`work_day`]), for the reasons and the
+/// baselines.
 #[derive(Clone, Copy, Debug, Default)]
 struct DayCounts {
     records: u32,
@@ -91,6 +94,13 @@ struct AgentState {
     /// Peer medians, refreshed once a day.
     peer_suspicion: f64,
     peer_off_ticket: f64,
+    /// How far the peers' suspicion so far today is above their usual
+    /// day, refreshed every event-time hour: a queue spike or an incident
+    /// that lifts the whole group lifts the norm with it.
+    peer_lift_today: f64,
+    /// The agent's shift and peer group, from the directory.
+    shift: Option<Shift>,
+    group: Option<usize>,
     /// On-ticket work: how often the queue brings high-value customers.
     queue_records: u32,
     queue_high_value: u32,
@@ -124,6 +134,9 @@ impl AgentState {
             days_observed: 0,
             peer_suspicion: 0.0,
             peer_off_ticket: 0.0,
+            peer_lift_today: 0.0,
+            shift: None,
+            group: None,
             queue_records: 0,
             queue_high_value: 0,
             devices: [0; DEVICE_SLOTS],
@@ -271,6 +284,10 @@ pub struct AgentBehavior {
     agents: Vec<AgentState>,
     canaries: HashSet<String>,
     peer_day: i64,
+    /// Event-time hour of the last same-day peer refresh.
+    peer_hour: i64,
+    /// Members (agent slots) of each peer group, from the last daily refresh.
+    groups: Vec<Vec<usize>>,
     /// Marks in the context when last scanned for attributions.
     marks_seen: usize,
 }
@@ -284,6 +301,8 @@ impl AgentBehavior {
             agents: Vec::new(),
             canaries,
             peer_day: i64::MIN,
+            peer_hour: i64::MIN,
+            groups: Vec::new(),
             marks_seen: 0,
         }
     }
@@ -377,6 +396,61 @@ impl AgentBehavior {
             if let Some(list) = list {
                 a.peer_suspicion = median(list.iter().map(|v| v.0));
                 a.peer_off_ticket = median(list.iter().map(|v| v.1));
+            }
+        }
+        // Same-day groups: team + role + site, or the role when the team
+        // is too small for a median worth the name (as above).
+        let mut members: BTreeMap<(String, String, String), Vec<usize>> = BTreeMap::new();
+        for (i, key) in keys.iter().enumerate() {
+            if let Some(key) = key {
+                members.entry(key.clone()).or_default().push(i);
+            }
+        }
+        let mut by_role: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (key, list) in &members {
+            if list.len() < 3 {
+                by_role.entry(key.1.clone()).or_default().extend(list);
+            }
+        }
+        self.groups.clear();
+        for a in &mut self.agents {
+            a.group = None;
+        }
+        for list in members
+            .into_values()
+            .filter(|l| l.len() >= 3)
+            .chain(by_role.into_values())
+        {
+            let g = self.groups.len();
+            for &i in &list {
+                self.agents[i].group = Some(g);
+            }
+            self.groups.push(list);
+        }
+    }
+
+    /// Every event-time hour: how far each peer group's median suspicion
+    /// so far today is above its usual day. Only agents who worked today
+    /// count; the median ignores a few bad apples, so an insider does not
+    /// lift their own norm, while a spike that lifts half the team does.
+    fn refresh_peer_lift(&mut self, now: EventTime) {
+        for list in &self.groups {
+            let today: Vec<f64> = list
+                .iter()
+                .filter_map(|&i| {
+                    let a = &self.agents[i];
+                    (a.today.records > 0 && a.day == work_day(now, a.shift))
+                        .then_some(a.today.suspicion)
+                })
+                .collect();
+            let lift = if today.len() >= 3 {
+                let usual = median(list.iter().map(|&i| self.agents[i].peer_suspicion));
+                (median(today.into_iter()) - usual).max(0.0)
+            } else {
+                0.0
+            };
+            for &i in list {
+                self.agents[i].peer_lift_today = lift;
             }
         }
     }
@@ -520,7 +594,9 @@ impl AgentBehavior {
         let mut signals = Vec::new();
         let i = self.slot(&access.agent_id);
         let ts = event.ts;
-        self.agents[i].roll_day(ts.day_index());
+        let shift = ctx.directory.agent(&access.agent_id).and_then(|r| r.shift);
+        self.agents[i].shift = shift;
+        self.agents[i].roll_day(work_day(ts, shift));
         let f = self.features(&self.agents[i], access, ts, ctx);
         let config = &self.config;
         let a = &mut self.agents[i];
@@ -600,7 +676,8 @@ impl AgentBehavior {
 
         let norm = a.norm_per_day(config.own_baseline_days);
         let steady = 1.0 / (1.0 - 0.5f64.powf(24.0 / config.half_life_hours));
-        let expected = norm * steady;
+        // Today's collective lift is already in the heat at full weight.
+        let expected = norm * steady + a.peer_lift_today;
         let excess = a.heat - expected;
         let mut severity = if excess >= config.critical_score {
             Some(Severity::Critical)
@@ -731,9 +808,15 @@ impl Detector for AgentBehavior {
         if day != self.peer_day {
             self.peer_day = day;
             for a in &mut self.agents {
-                a.roll_day(day);
+                a.shift = ctx.directory.agent(&a.id).and_then(|r| r.shift);
+                a.roll_day(work_day(event.ts, a.shift));
             }
             self.refresh_peers(ctx);
+        }
+        let hour = event.ts.as_micros().div_euclid(3_600_000_000);
+        if hour != self.peer_hour {
+            self.peer_hour = hour;
+            self.refresh_peer_lift(event.ts);
         }
         match &event.body {
             EventBody::AgentAccess(access) => self.observe_access(event, access, ctx),
@@ -881,11 +964,35 @@ fn reasons(
     out.push((
         "suspicion_over_norm",
         format!(
-            "suspicion {:.1} against a norm of {:.1} ({:.1} a day: own {:.1} over {} days, peer median {:.1}); excess {:.1}",
-            a.heat, expected, norm, a.own_suspicion, a.days_observed, a.peer_suspicion, excess
+            "suspicion {:.1} against a norm of {:.1} ({:.1} a day: own {:.1} over {} days, peer median {:.1}{}); excess {:.1}",
+            a.heat,
+            expected,
+            norm,
+            a.own_suspicion,
+            a.days_observed,
+            a.peer_suspicion,
+            if a.peer_lift_today > 0.0 {
+                format!(", peers {:.1} above their usual today", a.peer_lift_today)
+            } else {
+                String::new()
+            },
+            excess
         ),
     ));
     out
+}
+
+/// The agent's work day: days begin `WORK_DAY_LEAD_HOURS` before their
+/// shift starts, so an overnight shift (22:00–06:00) is one day, not two
+/// halves split at UTC midnight. Agents without a shift use the UTC day.
+fn work_day(ts: EventTime, shift: Option<Shift>) -> i64 {
+    let lead_micros = match shift {
+        Some(shift) => {
+            (i64::from(shift.start_hour) - WORK_DAY_LEAD_HOURS).rem_euclid(24) * 3_600_000_000
+        }
+        None => 0,
+    };
+    (ts.as_micros() - lead_micros).div_euclid(86_400_000_000)
 }
 
 fn agent_entity(id: &AgentId) -> Entity {
@@ -1394,6 +1501,96 @@ mod tests {
             until: later.saturating_add(Span::from_days(1)),
         });
         assert!(detector.on_time(later, &mut ctx).is_empty());
+    }
+
+    #[test]
+    fn an_overnight_shift_is_one_work_day() {
+        let night = Some(Shift {
+            start_hour: 22,
+            end_hour: 6,
+        });
+        let day = Some(Shift {
+            start_hour: 8,
+            end_hour: 17,
+        });
+        let at = |secs: i64| EventTime::from_unix_secs(T0 + secs);
+        let h = 3600;
+        // (shift, a, b, same work day?)
+        let table = [
+            (night, 22 * h + 1800, DAY + 5 * h + 1800, true),
+            (night, DAY + 5 * h, DAY + 21 * h, false),
+            (night, 19 * h, 23 * h, true),
+            (day, 9 * h, 16 * h + 1800, true),
+            (day, 16 * h, DAY + 9 * h, false),
+            (None, 23 * h, DAY + h, false),
+            (None, h, 23 * h, true),
+        ];
+        for (shift, a, b, same) in table {
+            assert_eq!(
+                work_day(at(a), shift) == work_day(at(b), shift),
+                same,
+                "{shift:?} {a} {b}"
+            );
+        }
+    }
+
+    /// Six agents of one team, ten quiet days of ticket work; on day 10
+    /// `lifted` of them read name and phone of customers without tickets,
+    /// one record an hour from 09:00 to 15:00.
+    fn team_day(lifted: usize) -> Vec<Alert> {
+        let mut lines = vec![format!(
+            r#"{{"type":"customer","ts":"{}","customer_id":"c-r","tier":"retail","balance_usd":500.0}}"#,
+            ts(0)
+        )];
+        for n in 0..6 {
+            lines.push(format!(
+                r#"{{"type":"agent","ts":"{}","agent_id":"a-{n}","team":"tier1-chat","role":"support_l1","site":"IN","shift":{{"start_hour":8,"end_hour":17}}}}"#,
+                ts(0)
+            ));
+        }
+        for day in 0..10 {
+            for k in 0..5 {
+                for n in 0..6 {
+                    let t = day * DAY + 9 * 3600 + k * 1800 + n * 10;
+                    let tid = format!("t-{day}-{k}-{n}");
+                    lines.push(format!(r#"{{"type":"ticket","ts":"{}","ticket_id":"{tid}","customer_id":"c-r","agent_id":"a-{n}","status":"assigned","channel":"chat","category":"withdrawal_delay","opened_by":"customer"}}"#, ts(t)));
+                    lines.push(access(
+                        t + 60,
+                        &format!("a-{n}"),
+                        "c-r",
+                        Some(&tid),
+                        &["name", "balance"],
+                        "dev-1",
+                    ));
+                }
+            }
+        }
+        for hour in 9..16 {
+            for n in 0..lifted {
+                let t = D10 + hour * 3600 + 60 * n as i64;
+                lines.push(access(
+                    t,
+                    &format!("a-{n}"),
+                    &format!("c-{hour}{n:03}"),
+                    None,
+                    &["name", "phone"],
+                    "dev-1",
+                ));
+            }
+        }
+        run(&lines, BehaviorConfig::default()).0
+    }
+
+    #[test]
+    fn a_lift_of_the_whole_team_is_not_an_anomaly_but_one_agent_alone_is() {
+        let worst = |alerts: &[Alert]| alerts.iter().map(|a| a.severity).max();
+        let alone = team_day(1);
+        assert!(worst(&alone) >= Some(Severity::High), "{alone:#?}");
+        let everyone = team_day(6);
+        assert!(worst(&everyone) < Some(Severity::High), "{everyone:#?}");
+        // A minority of the team does not lift the norm for itself.
+        let two = team_day(2);
+        assert!(worst(&two) >= Some(Severity::High), "{two:#?}");
     }
 
     #[test]

@@ -36,6 +36,29 @@ pub struct Mark {
     pub until: EventTime,
 }
 
+/// The mark codes detectors share, so a producer and a consumer in different
+/// crates agree on the spelling. A mark names a fact, not a verdict: the
+/// reader decides what it means for its own decisions.
+pub mod codes {
+    /// Customer: their record was read by an agent under suspicion
+    /// (`agent_behavior`).
+    pub const READ_BY_SUSPECT_AGENT: &str = "read_by_suspect_agent";
+    /// Agent: leak attribution named them at high severity
+    /// (`leak_attribution`); `agent_behavior` re-scores their past.
+    pub const ATTRIBUTED_LEAK: &str = "attributed_leak";
+    /// Customer: a victim in a significant leak attribution
+    /// (`leak_attribution`).
+    pub const LEAK_VICTIM: &str = "leak_victim";
+    /// Customer: a conversation with them was judged a scam and intercepted
+    /// (`conversation`); their sensitive actions get elevated protection.
+    pub const SCAM_CONVERSATION: &str = "scam_conversation";
+    /// Customer: they reported a scam contact (`scam_report` events).
+    pub const SCAM_REPORTED: &str = "scam_reported";
+    /// Agent: asked a customer for a credential in an official channel
+    /// (`conversation`).
+    pub const INSIDER_CREDENTIAL_REQUEST: &str = "insider_credential_request";
+}
+
 /// Marks by entity.
 #[derive(Debug, Default)]
 pub struct Marks {

@@ -4,6 +4,7 @@ mod admin;
 mod config;
 mod demo;
 mod detectors;
+mod eval;
 mod load;
 mod replay;
 mod serve;
@@ -77,6 +78,28 @@ enum Command {
         /// Where the demo keeps its store (wiped at start).
         #[arg(long, default_value = "./custos-demo-data")]
         data_dir: PathBuf,
+    },
+    /// Detection quality against ground truth: simulated exchanges (or a
+    /// replay file and its truth.json) through every detector, scored per
+    /// attack kind. Use seeds you did not tune on.
+    Eval {
+        /// Simulator seeds: `101-105`, `1,2,3`.
+        #[arg(long, default_value = "101-105")]
+        seeds: String,
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        /// Number of agents (default: the simulator's).
+        #[arg(long)]
+        agents: Option<u32>,
+        /// Number of customers (default: the simulator's).
+        #[arg(long)]
+        customers: Option<u32>,
+        /// Score this NDJSON file instead of simulating (needs --truth).
+        #[arg(long, requires = "truth")]
+        input: Option<PathBuf>,
+        /// The simulator-format truth.json for --input.
+        #[arg(long, requires = "input")]
+        truth: Option<PathBuf>,
     },
     /// Load generator: POST simulated events to a running server.
     Load(load::LoadOptions),
@@ -176,6 +199,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     data_dir,
                 },
             )
+        }
+        Command::Eval {
+            seeds,
+            days,
+            agents,
+            customers,
+            input,
+            truth,
+        } => {
+            init_logs("warn");
+            let source = match (input, truth) {
+                (Some(input), Some(truth)) => eval::Source::File { input, truth },
+                _ => eval::Source::Seeds {
+                    seeds: eval::parse_seeds(&seeds)?,
+                    days,
+                    agents,
+                    customers,
+                },
+            };
+            let report = eval::run(source, &settings.detectors)?;
+            print!("{}", report.to_markdown());
+            Ok(())
         }
         Command::Policy(command) => admin::policy(command),
         Command::Audit(command) => admin::audit(command),

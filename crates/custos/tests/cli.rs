@@ -608,3 +608,58 @@ fn audit_verify_finds_a_tampered_entry() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn eval_scores_simulated_seeds_and_files_alike() {
+    let args = ["--days", "8", "--agents", "60", "--customers", "4000"];
+    let mut seeds = vec!["eval", "--seeds", "3"];
+    seeds.extend(args);
+    let out = run(custos(&seeds));
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    let harvests: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("| insider_harvest/"))
+        .collect();
+    assert!(!harvests.is_empty(), "{stdout}");
+    // At least one harvest is caught at high severity: the cell reads
+    // `caught (percent)` and caught > 0.
+    assert!(
+        harvests.iter().any(|row| {
+            let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+            cells[3]
+                .split(' ')
+                .next()
+                .and_then(|n| n.parse::<u32>().ok())
+                > Some(0)
+        }),
+        "{stdout}"
+    );
+    assert!(stdout.contains("| agent_behavior |"), "{stdout}");
+
+    // The same simulation written to disk and scored from the file gives
+    // the same tables.
+    let dir = tempfile::tempdir().unwrap();
+    let sim_dir = dir.path().join("sim");
+    let mut sim = vec!["sim", "--seed", "3", "--out", sim_dir.to_str().unwrap()];
+    sim.extend(args);
+    assert!(run(custos(&sim)).status.success());
+    let events = sim_dir.join("events.ndjson");
+    let truth = sim_dir.join("truth.json");
+    let from_file = run(custos(&[
+        "eval",
+        "--input",
+        events.to_str().unwrap(),
+        "--truth",
+        truth.to_str().unwrap(),
+    ]));
+    let file_stdout = text(&from_file.stdout);
+    assert!(from_file.status.success(), "{}", text(&from_file.stderr));
+    let tables = |s: &str| -> Vec<String> {
+        s.lines()
+            .filter(|l| l.starts_with('|'))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(tables(&stdout), tables(&file_stdout));
+}
