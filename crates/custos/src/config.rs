@@ -53,6 +53,25 @@ pub struct Config {
     /// Thresholds of `agent_behavior` and `leak_attribution`
     /// (`CUSTOS_BEHAVIOR_<KEY>` for any key, e.g. `CUSTOS_BEHAVIOR_HIGH_SCORE`).
     pub behavior: BehaviorConfig,
+    pub webhooks: WebhooksSection,
+}
+
+/// `[webhooks]`: where `serve` POSTs matching alerts, signed.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhooksSection {
+    /// `https://...` receiver (`CUSTOS_WEBHOOKS_URL`); none: no webhooks.
+    pub url: Option<Secret>,
+    /// HMAC-SHA256 key for `Custos-Signature` (`CUSTOS_WEBHOOKS_SECRET`).
+    pub secret: Option<Secret>,
+    /// Only these detectors' alerts (`CUSTOS_WEBHOOKS_DETECTORS=a,b`); empty: all.
+    pub detectors: Vec<String>,
+    /// `low`, `medium` (default), `high`, `critical` (`CUSTOS_WEBHOOKS_MIN_SEVERITY`).
+    pub min_severity: Option<String>,
+    /// Attempts per alert before it is logged as undeliverable (`CUSTOS_WEBHOOKS_MAX_ATTEMPTS`, default 12).
+    pub max_attempts: Option<u32>,
+    /// First retry delay in milliseconds, doubling up to a minute (`CUSTOS_WEBHOOKS_BACKOFF_MS`, default 500).
+    pub backoff_ms: Option<u64>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -106,6 +125,7 @@ pub struct Settings {
     pub idle_flush: Duration,
     pub http: HttpSettings,
     pub detectors: DetectorSettings,
+    pub webhooks: Option<crate::webhook::WebhookSettings>,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -172,6 +192,27 @@ impl Config {
             number(env, "CUSTOS_HTTP_MAX_BATCH_EVENTS")?.or(self.http.max_batch_events);
         self.http.max_future_skew_secs =
             number(env, "CUSTOS_HTTP_MAX_FUTURE_SKEW_SECS")?.or(self.http.max_future_skew_secs);
+        if let Some(v) = env.get("CUSTOS_WEBHOOKS_URL") {
+            self.webhooks.url = Some(Secret::new(v));
+        }
+        if let Some(v) = env.get("CUSTOS_WEBHOOKS_SECRET") {
+            self.webhooks.secret = Some(Secret::new(v));
+        }
+        if let Some(v) = env.get("CUSTOS_WEBHOOKS_DETECTORS") {
+            self.webhooks.detectors = v
+                .split(',')
+                .map(str::trim)
+                .filter(|d| !d.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
+        if let Some(v) = env.get("CUSTOS_WEBHOOKS_MIN_SEVERITY") {
+            self.webhooks.min_severity = Some(v);
+        }
+        self.webhooks.max_attempts =
+            number(env, "CUSTOS_WEBHOOKS_MAX_ATTEMPTS")?.or(self.webhooks.max_attempts);
+        self.webhooks.backoff_ms =
+            number(env, "CUSTOS_WEBHOOKS_BACKOFF_MS")?.or(self.webhooks.backoff_ms);
         if let Some(list) = env.get("CUSTOS_AUTH_TOKENS") {
             for (i, item) in list.split(',').filter(|s| !s.trim().is_empty()).enumerate() {
                 let mut parts = item.trim().splitn(3, ':');
@@ -275,7 +316,9 @@ impl Config {
         self.behavior
             .validate()
             .map_err(|e| anyhow::anyhow!("`behavior`: {e}"))?;
+        let webhooks = resolve_webhooks(self.webhooks)?;
         Ok(Settings {
+            webhooks,
             detectors: DetectorSettings {
                 behavior: self.behavior,
             },
@@ -296,6 +339,47 @@ impl Config {
             http,
         })
     }
+}
+
+fn resolve_webhooks(
+    section: WebhooksSection,
+) -> anyhow::Result<Option<crate::webhook::WebhookSettings>> {
+    let Some(url) = section.url else {
+        if section.secret.is_some() {
+            bail!("`webhooks.secret` is set but `webhooks.url` is not");
+        }
+        return Ok(None);
+    };
+    let u = url.expose();
+    if !(u.starts_with("https://") || u.starts_with("http://")) {
+        bail!("`webhooks.url` must start with `https://` or `http://`");
+    }
+    let Some(secret) = section.secret else {
+        bail!(
+            "`webhooks.url` needs `webhooks.secret`: receivers must be able to check the signature"
+        );
+    };
+    if secret.expose().len() < 16 {
+        bail!("`webhooks.secret` is too short: use at least 16 characters");
+    }
+    let severity_text = section.min_severity.unwrap_or_else(|| "medium".to_owned());
+    let min_severity = custos_core::Severity::parse(&severity_text).with_context(|| {
+        format!("`webhooks.min_severity` must be `low`, `medium`, `high` or `critical`, got `{severity_text}`")
+    })?;
+    let max_attempts = section.max_attempts.unwrap_or(12);
+    if max_attempts == 0 {
+        bail!("`webhooks.max_attempts` must be at least 1");
+    }
+    Ok(Some(crate::webhook::WebhookSettings {
+        url: url.clone(),
+        secret,
+        detectors: section.detectors,
+        min_severity,
+        max_attempts,
+        initial_backoff: Duration::from_millis(section.backoff_ms.unwrap_or(500)),
+        max_backoff: Duration::from_secs(60),
+        timeout: Duration::from_secs(10),
+    }))
 }
 
 /// The environment variables that set `[behavior]` keys.
@@ -466,6 +550,40 @@ mod tests {
         assert!(!format!("{c:?}").contains("pw"));
         let err = c.resolve().unwrap_err().to_string();
         assert!(err.contains("postgres://") && !err.contains("pw"), "{err}");
+    }
+
+    #[test]
+    fn webhooks_need_a_signing_secret_and_never_print_it() {
+        let resolve = |vars: &[(&str, &str)]| {
+            Config::load(None, &env(vars))
+                .and_then(Config::resolve)
+                .map_err(|e| e.to_string())
+        };
+        assert!(resolve(&[]).unwrap().webhooks.is_none());
+        let url = ("CUSTOS_WEBHOOKS_URL", "https://user:pw@hooks.example/x");
+        let err = resolve(&[url]).unwrap_err();
+        assert!(
+            err.contains("webhooks.secret") && !err.contains("pw"),
+            "{err}"
+        );
+        let secret = ("CUSTOS_WEBHOOKS_SECRET", "whsec-0123456789abcdef");
+        let err = resolve(&[url, secret, ("CUSTOS_WEBHOOKS_MIN_SEVERITY", "loud")]).unwrap_err();
+        assert!(err.contains("`loud`"), "{err}");
+        let settings = resolve(&[
+            url,
+            secret,
+            ("CUSTOS_WEBHOOKS_DETECTORS", "action_risk, conversation"),
+        ])
+        .unwrap();
+        let hooks = settings.webhooks.as_ref().unwrap();
+        assert_eq!(hooks.detectors, ["action_risk", "conversation"]);
+        assert_eq!(hooks.min_severity, custos_core::Severity::Medium);
+        let printed = format!("{settings:?}");
+        assert!(
+            !printed.contains("whsec") && !printed.contains("pw"),
+            "{printed}"
+        );
+        assert!(resolve(&[("CUSTOS_WEBHOOKS_URL", "ftp://x"), secret]).is_err());
     }
 
     #[test]

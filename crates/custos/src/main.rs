@@ -9,6 +9,7 @@ mod load;
 mod replay;
 mod serve;
 mod tailer;
+mod webhook;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};

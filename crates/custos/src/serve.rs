@@ -18,6 +18,7 @@ pub struct Server {
     pub progress: Arc<Mutex<Progress>>,
     stop_pipeline: Arc<AtomicBool>,
     pipeline: Option<std::thread::JoinHandle<()>>,
+    webhooks: Option<std::thread::JoinHandle<()>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     http: Option<tokio::task::JoinHandle<()>>,
 }
@@ -102,6 +103,19 @@ impl Server {
             })?
         };
 
+        let webhooks = match settings.webhooks.clone() {
+            None => None,
+            Some(webhook_settings) => {
+                let sender = crate::webhook::WebhookSender::new(store.clone(), webhook_settings);
+                let stop = stop_pipeline.clone();
+                Some(
+                    std::thread::Builder::new()
+                        .name("custos-webhooks".into())
+                        .spawn(move || sender.run(&stop))?,
+                )
+            }
+        };
+
         let state = AppState::new(store.clone(), http, metrics.clone(), ready.clone())
             .context("cannot start the ingest thread")?;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -119,6 +133,7 @@ impl Server {
             progress,
             stop_pipeline,
             pipeline: Some(pipeline),
+            webhooks,
             shutdown: Some(tx),
             http: Some(http),
         })
@@ -135,6 +150,9 @@ impl Server {
         self.stop_pipeline.store(true, Ordering::SeqCst);
         if let Some(p) = self.pipeline.take() {
             let _ = p.join();
+        }
+        if let Some(w) = self.webhooks.take() {
+            let _ = w.join();
         }
     }
 }

@@ -214,7 +214,19 @@ fn start_serve_with(
     token: Option<&str>,
     database_url: Option<&str>,
 ) -> (Served, Vec<String>) {
+    start_serve_env(data, token, database_url, &[])
+}
+
+fn start_serve_env(
+    data: &Path,
+    token: Option<&str>,
+    database_url: Option<&str>,
+    env: &[(&str, &str)],
+) -> (Served, Vec<String>) {
     let mut cmd = custos(&["serve"]);
+    for (key, value) in env {
+        cmd.env(key, value);
+    }
     if let Some(url) = database_url {
         cmd.env("CUSTOS_DATABASE_URL", url);
     }
@@ -662,4 +674,160 @@ fn eval_scores_simulated_seeds_and_files_alike() {
             .collect()
     };
     assert_eq!(tables(&stdout), tables(&file_stdout));
+}
+
+/// A webhook receiver on an ephemeral port: answers 500 while `fail` is
+/// set, 200 otherwise, and hands every request (headers, body, status
+/// answered) to the test.
+struct Receiver {
+    url: String,
+    fail: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    requests: std::sync::mpsc::Receiver<Received>,
+}
+
+/// Headers (lowercase names), body, and the status answered.
+type Received = (Vec<(String, String)>, String, u16);
+
+fn webhook_receiver() -> Receiver {
+    use std::io::{BufRead, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let fail = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let (tx, requests) = std::sync::mpsc::channel();
+    let failing = fail.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            // One request per connection is enough: the client reuses or
+            // reconnects as it likes; answer with `Connection: close`.
+            let mut headers = Vec::new();
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            loop {
+                line.clear();
+                if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some((k, v)) = line.trim_end().split_once(": ") {
+                    headers.push((k.to_ascii_lowercase(), v.to_owned()));
+                }
+            }
+            let length: usize = headers
+                .iter()
+                .find(|(k, _)| k == "content-length")
+                .map_or(0, |(_, v)| v.parse().unwrap());
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let status = if failing.load(std::sync::atomic::Ordering::SeqCst) {
+                500
+            } else {
+                200
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            );
+            let _ = tx.send((headers, String::from_utf8(body).unwrap(), status));
+        }
+    });
+    Receiver {
+        url,
+        fail,
+        requests,
+    }
+}
+
+#[test]
+fn webhooks_are_signed_retried_and_survive_a_kill() {
+    use hmac::{KeyInit, Mac};
+    let receiver = webhook_receiver();
+    let secret = "whsec-test-0123456789";
+    let env = [
+        ("CUSTOS_WEBHOOKS_URL", receiver.url.as_str()),
+        ("CUSTOS_WEBHOOKS_SECRET", secret),
+        ("CUSTOS_WEBHOOKS_MIN_SEVERITY", "low"),
+        ("CUSTOS_WEBHOOKS_BACKOFF_MS", "50"),
+        ("CUSTOS_PIPELINE_IDLE_FLUSH_SECS", "1"),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let token = "test-token-0123456789";
+    let (mut served, _) = start_serve_env(&data, Some(token), None, &env);
+    wait_ready(&served.base);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let r = agent
+        .post(&format!("{}/v1/events", served.base))
+        .header("Authorization", &format!("Bearer {token}"))
+        .header("Content-Type", "application/x-ndjson")
+        .send(&std::fs::read(SAMPLE).unwrap()[..])
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    // The receiver is failing: the sender retries the same alert.
+    let wait = Duration::from_secs(30);
+    let (_, first_body, status) = receiver.requests.recv_timeout(wait).unwrap();
+    assert_eq!(status, 500);
+    let (_, second_body, _) = receiver.requests.recv_timeout(wait).unwrap();
+    assert_eq!(first_body, second_body, "a retry resends the same alert");
+
+    // Killed while undelivered; after a restart it is delivered.
+    served.child.kill().unwrap();
+    served.child.wait().unwrap();
+    while receiver.requests.try_recv().is_ok() {}
+    receiver
+        .fail
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    let (mut served, _) = start_serve_env(&data, Some(token), None, &env);
+    let (headers, body, status) = loop {
+        let got = receiver.requests.recv_timeout(wait).unwrap();
+        if got.2 == 200 {
+            break got;
+        }
+    };
+    assert_eq!(status, 200);
+    assert_eq!(body, first_body, "the undelivered alert comes first");
+    let alert: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("no {name} header: {headers:?}"))
+    };
+    assert_eq!(
+        header("custos-alert-id"),
+        alert["alert_id"].as_str().unwrap()
+    );
+    let signature = header("custos-signature");
+    let (t, v1) = signature
+        .strip_prefix("t=")
+        .and_then(|s| s.split_once(",v1="))
+        .unwrap();
+    let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{t}.{body}").as_bytes());
+    let expected: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(
+        v1, expected,
+        "the signature verifies with the shared secret"
+    );
+
+    // Delivered once acknowledged: no repeat within a second.
+    std::thread::sleep(Duration::from_secs(1));
+    let repeats = receiver
+        .requests
+        .try_iter()
+        .filter(|(_, b, _)| *b == first_body)
+        .count();
+    assert_eq!(repeats, 0);
+    served.child.kill().unwrap();
+    served.child.wait().unwrap();
 }
