@@ -146,7 +146,7 @@ impl Config {
             None => (Config::default(), String::new()),
         };
         config.apply_env(env)?;
-        if let Some(behavior) = behavior_with_env(&text, env)? {
+        if let Some(behavior) = section_with_env(&text, env, "behavior")? {
             config.behavior = behavior;
         }
         Ok(config)
@@ -382,17 +382,19 @@ fn resolve_webhooks(
     }))
 }
 
-/// The environment variables that set `[behavior]` keys.
-const BEHAVIOR_ENV_PREFIX: &str = "CUSTOS_BEHAVIOR_";
-
-/// Applies `CUSTOS_BEHAVIOR_<KEY>` variables over the file's `[behavior]`
-/// table, generically, so every threshold the detectors grow is settable
+/// Applies `CUSTOS_<SECTION>_<KEY>` variables over the file's `[section]`
+/// table, generically, so every threshold a detector grows is settable
 /// from the environment without a list to keep in step. `None` when no such
 /// variable is set. Values are read as TOML (`5.5`, `true`, `["c-1"]`),
 /// falling back to a plain string.
-fn behavior_with_env(file_text: &str, env: &Env) -> anyhow::Result<Option<BehaviorConfig>> {
+fn section_with_env<T: serde::de::DeserializeOwned>(
+    file_text: &str,
+    env: &Env,
+    section_name: &str,
+) -> anyhow::Result<Option<T>> {
+    let prefix = format!("CUSTOS_{}_", section_name.to_ascii_uppercase());
     let overrides: Vec<(String, String)> = env
-        .prefixed(BEHAVIOR_ENV_PREFIX)
+        .prefixed(&prefix)
         .map(|(key, value)| (key.to_ascii_lowercase(), value.to_owned()))
         .collect();
     if overrides.is_empty() {
@@ -404,10 +406,10 @@ fn behavior_with_env(file_text: &str, env: &Env) -> anyhow::Result<Option<Behavi
         file_text.parse()?
     };
     let section = table
-        .entry("behavior")
+        .entry(section_name)
         .or_insert_with(|| toml::Value::Table(toml::Table::new()))
         .as_table_mut()
-        .context("`behavior` must be a table")?;
+        .with_context(|| format!("`{section_name}` must be a table"))?;
     for (key, value) in overrides {
         let parsed = format!("v = {value}")
             .parse::<toml::Table>()
@@ -417,13 +419,10 @@ fn behavior_with_env(file_text: &str, env: &Env) -> anyhow::Result<Option<Behavi
         section.insert(key, parsed);
     }
     let section = section.clone();
-    let behavior: BehaviorConfig = section.try_into().map_err(|e| {
-        anyhow::anyhow!(
-            "`{BEHAVIOR_ENV_PREFIX}*` environment variables: {}",
-            e.to_string().trim()
-        )
-    })?;
-    Ok(Some(behavior))
+    let value: T = section
+        .try_into()
+        .map_err(|e| anyhow::anyhow!("`{prefix}*` environment variables: {}", e.to_string().trim()))?;
+    Ok(Some(value))
 }
 
 /// The process environment, or a test's stand-in for it.
