@@ -7,7 +7,7 @@
 
 use crate::detectors::{self, DetectorSettings};
 use anyhow::Context as _;
-use custos_core::alert::{Alert, EntityKind, Severity};
+use custos_core::alert::{Alert, EntityKind, ResponseAction, Severity};
 use custos_core::parse::parse_event;
 use custos_core::{EventBody, Output, PipelineConfig};
 use custos_sim::{Attack, SimConfig, Simulator, Truth};
@@ -58,7 +58,8 @@ struct Run {
     access_ts: HashMap<String, i64>,
     /// Event time (µs) of every `scam_report`, by id.
     report_ts: HashMap<String, i64>,
-    /// Customer actions by id: the ones an `action_risk` alert may cite.
+    /// Event time (µs) of every `customer_action`, by id.
+    action_ts: HashMap<String, i64>,
     actions: u64,
     messages: u64,
     agent_days: u64,
@@ -76,6 +77,7 @@ fn run_lines(
     let mut alerts = Vec::new();
     let mut access_ts = HashMap::new();
     let mut report_ts = HashMap::new();
+    let mut action_ts = HashMap::new();
     let mut agent_days: HashSet<(String, i64)> = HashSet::new();
     let mut customer_days: HashSet<(String, i64)> = HashSet::new();
     let (mut events, mut rejected, mut actions, mut messages) = (0, 0, 0, 0);
@@ -96,6 +98,7 @@ fn run_lines(
             }
             EventBody::CustomerAction(a) => {
                 actions += 1;
+                action_ts.insert(event.id.as_str().to_owned(), event.ts.as_micros());
                 customer_days.insert((a.customer_id.as_str().to_owned(), event.ts.day_index()));
             }
             EventBody::Message(_) => messages += 1,
@@ -113,6 +116,7 @@ fn run_lines(
         alerts,
         access_ts,
         report_ts,
+        action_ts,
         actions,
         messages,
         agent_days: agent_days.len() as u64,
@@ -140,6 +144,9 @@ struct KindScore {
     accesses_to_detect: Vec<u32>,
     /// Minutes from the attack's first event to the first high alert.
     minutes_to_detect: Vec<f64>,
+    /// Account attacks: stepped up, held or denied at or before the first
+    /// action that moves money or changes security (`None`: not such a kind).
+    stopped_in_time: Option<u32>,
 }
 
 /// Scores per detector.
@@ -166,6 +173,9 @@ pub struct Report {
     detectors: BTreeMap<String, DetectorScore>,
     attribution_first: u32,
     attributable: u32,
+    benign_actions: u64,
+    benign_stepped_up: u64,
+    benign_held_or_denied: u64,
     misses: Vec<String>,
 }
 
@@ -264,6 +274,32 @@ impl Report {
             let score = self.kinds.entry(kind.clone()).or_default();
             score.attacks += 1;
             score.caught_any += u32::from(any);
+            let first_to_stop = match attack {
+                Attack::AccountTakeover(t) => Some(t.first_to_stop_event_id.as_deref()),
+                Attack::NewAddressWithdrawal(w) => Some(w.first_to_stop_event_id.as_deref()),
+                _ => None,
+            };
+            if let Some(first_to_stop) = first_to_stop {
+                let deadline = first_to_stop
+                    .and_then(|id| run.action_ts.get(id))
+                    .copied()
+                    .unwrap_or(i64::MAX);
+                let stopped = run.alerts.iter().any(|a| {
+                    a.response.iter().any(|r| {
+                        matches!(
+                            r,
+                            ResponseAction::StepUp | ResponseAction::Hold | ResponseAction::Deny
+                        )
+                    }) && a.evidence.first().is_some_and(|e| {
+                        ids.contains(e.as_str())
+                            && run
+                                .action_ts
+                                .get(e.as_str())
+                                .is_some_and(|t| *t <= deadline)
+                    })
+                });
+                *score.stopped_in_time.get_or_insert(0) += u32::from(stopped);
+            }
             match first_high {
                 Some(first) => {
                     score.caught_high += 1;
@@ -330,6 +366,33 @@ impl Report {
             }
         }
         self.score_attribution(truth, run);
+        // Benign customer actions: how many were challenged.
+        let mut challenged: HashMap<&str, bool> = HashMap::new();
+        for a in run.alerts.iter().filter(|a| a.detector == "action_risk") {
+            let Some(first) = a.evidence.first().map(|e| e.as_str()) else {
+                continue;
+            };
+            if attack_events.contains(first) || !run.action_ts.contains_key(first) {
+                continue;
+            }
+            let held = a
+                .response
+                .iter()
+                .any(|r| matches!(r, ResponseAction::Hold | ResponseAction::Deny));
+            let stepped = a.response.contains(&ResponseAction::StepUp);
+            if held || stepped {
+                let slot = challenged.entry(first).or_insert(false);
+                *slot |= held;
+            }
+        }
+        let benign = run
+            .action_ts
+            .keys()
+            .filter(|id| !attack_events.contains(id.as_str()))
+            .count() as u64;
+        self.benign_actions += benign;
+        self.benign_held_or_denied += challenged.values().filter(|h| **h).count() as u64;
+        self.benign_stepped_up += challenged.values().filter(|h| !**h).count() as u64;
     }
 
     /// Whether attribution ranks a true leaker first at the first
@@ -392,14 +455,18 @@ impl Report {
             self.actions,
             self.messages
         );
-        s.push_str("| attack | injected | caught at high+ | caught at any severity | median accesses to detect | median minutes to detect |\n|---|---|---|---|---|---|\n");
+        s.push_str("| attack | injected | caught at high+ | caught at any severity | stopped before the money moved | median accesses to detect | median minutes to detect |\n|---|---|---|---|---|---|---|\n");
         for (kind, k) in &self.kinds {
             s.push_str(&format!(
-                "| {kind} | {} | {} ({:.0}%) | {} | {} | {} |\n",
+                "| {kind} | {} | {} ({:.0}%) | {} | {} | {} | {} |\n",
                 k.attacks,
                 k.caught_high,
                 100.0 * f64::from(k.caught_high) / f64::from(k.attacks.max(1)),
                 k.caught_any,
+                k.stopped_in_time.map_or("-".to_owned(), |n| format!(
+                    "{n} ({:.0}%)",
+                    100.0 * f64::from(n) / f64::from(k.attacks.max(1))
+                )),
                 median_u32(&k.accesses_to_detect).map_or("-".to_owned(), |m| format!("{m:.1}")),
                 median_f64(&k.minutes_to_detect).map_or("-".to_owned(), |m| format!("{m:.0}")),
             ));
@@ -421,6 +488,16 @@ impl Report {
                 },
                 d.false_positive_entities,
                 1000.0 * f64::from(d.false_positive_entities) / days.max(1) as f64
+            ));
+        }
+        if self.benign_actions > 0 {
+            s.push_str(&format!(
+                "\nbenign customer actions: {}; stepped up {} ({:.2}%), held or denied {} ({:.3}%)\n",
+                self.benign_actions,
+                self.benign_stepped_up,
+                100.0 * self.benign_stepped_up as f64 / self.benign_actions as f64,
+                self.benign_held_or_denied,
+                100.0 * self.benign_held_or_denied as f64 / self.benign_actions as f64,
             ));
         }
         if self.attributable > 0 {
