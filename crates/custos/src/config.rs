@@ -53,6 +53,10 @@ pub struct Config {
     /// Thresholds of `agent_behavior` and `leak_attribution`
     /// (`CUSTOS_BEHAVIOR_<KEY>` for any key, e.g. `CUSTOS_BEHAVIOR_HIGH_SCORE`).
     pub behavior: BehaviorConfig,
+    /// Customer action risk (`CUSTOS_RISK_<KEY>`, e.g. `CUSTOS_RISK_GEOIP_PATH`).
+    pub risk: custos_risk::RiskConfig,
+    /// Conversation guard (`CUSTOS_CONVERSATION_<KEY>`).
+    pub conversation: custos_conversation::ConversationConfig,
     pub webhooks: WebhooksSection,
 }
 
@@ -148,6 +152,12 @@ impl Config {
         config.apply_env(env)?;
         if let Some(behavior) = section_with_env(&text, env, "behavior")? {
             config.behavior = behavior;
+        }
+        if let Some(risk) = section_with_env(&text, env, "risk")? {
+            config.risk = risk;
+        }
+        if let Some(conversation) = section_with_env(&text, env, "conversation")? {
+            config.conversation = conversation;
         }
         Ok(config)
     }
@@ -317,11 +327,20 @@ impl Config {
             .validate()
             .map_err(|e| anyhow::anyhow!("`behavior`: {e}"))?;
         let webhooks = resolve_webhooks(self.webhooks)?;
+        self.conversation
+            .validate()
+            .map_err(|e| anyhow::anyhow!("`conversation`: {e}"))?;
+        let detectors = DetectorSettings {
+            behavior: self.behavior,
+            risk: self.risk,
+            conversation: self.conversation,
+        };
+        // Builds the detectors once, so a rules or GeoIP file that cannot be
+        // read is refused at start, not in the pipeline thread.
+        crate::detectors::standard(&detectors)?;
         Ok(Settings {
             webhooks,
-            detectors: DetectorSettings {
-                behavior: self.behavior,
-            },
+            detectors,
             data_dir: self
                 .data_dir
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
@@ -419,9 +438,12 @@ fn section_with_env<T: serde::de::DeserializeOwned>(
         section.insert(key, parsed);
     }
     let section = section.clone();
-    let value: T = section
-        .try_into()
-        .map_err(|e| anyhow::anyhow!("`{prefix}*` environment variables: {}", e.to_string().trim()))?;
+    let value: T = section.try_into().map_err(|e| {
+        anyhow::anyhow!(
+            "`{prefix}*` environment variables: {}",
+            e.to_string().trim()
+        )
+    })?;
     Ok(Some(value))
 }
 

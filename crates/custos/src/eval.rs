@@ -72,7 +72,7 @@ fn run_lines(
     lines: impl Iterator<Item = anyhow::Result<String>>,
     settings: &DetectorSettings,
 ) -> anyhow::Result<Run> {
-    let mut pipeline = detectors::pipeline(&PipelineConfig::default(), settings);
+    let mut pipeline = detectors::pipeline(&PipelineConfig::default(), settings)?;
     let mut out = Vec::new();
     let mut alerts = Vec::new();
     let mut access_ts = HashMap::new();

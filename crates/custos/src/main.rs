@@ -13,6 +13,7 @@ mod webhook;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use std::io::Write as _;
 use std::path::PathBuf;
 
 /// Events are allocated on parser threads and freed on the pipeline thread;
@@ -45,6 +46,30 @@ enum Command {
         /// Where alerts go (default: standard output).
         #[arg(long)]
         alerts: Option<PathBuf>,
+    },
+    /// Score messages for social-engineering inducements: `message` events
+    /// or bare `{"id":..,"text":..}` lines in, one
+    /// `{"id","score","verdict","reasons"}` line out per scored line, in
+    /// input order; unscorable lines are named on stderr by line number.
+    Scan {
+        /// NDJSON, or `-` for standard input.
+        #[arg(long)]
+        input: String,
+        /// Where the verdicts go (default: standard output).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Train the conversation guard's classifier from labelled JSONL corpus
+    /// files (see crates/custos-conversation/README.md); writes the model.
+    Train {
+        /// Corpus files (JSONL, one labelled message a line).
+        #[arg(long, required = true, num_args = 1..)]
+        input: Vec<PathBuf>,
+        /// Where the model goes.
+        #[arg(long)]
+        output: PathBuf,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
     /// Run the HTTP API with durable ingest and the live pipeline.
     Serve,
@@ -148,6 +173,33 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 "{}",
                 summary.render(settings.pipeline.lateness.as_secs_f64())
             );
+            Ok(())
+        }
+        Command::Scan { input, output } => {
+            init_logs("warn");
+            let reader = replay::open_input(&input)?;
+            let mut writer = replay::open_output(output.as_deref())?;
+            let guard = custos_conversation::Guard::new().context("the conversation model")?;
+            let summary = custos_conversation::scan_reader(
+                reader,
+                &mut writer,
+                &guard,
+                &settings.detectors.conversation,
+            )
+            .context("scan")?;
+            writer.flush().context("cannot write the verdicts")?;
+            eprintln!("custos {summary}");
+            Ok(())
+        }
+        Command::Train {
+            input,
+            output,
+            seed,
+        } => {
+            init_logs("warn");
+            let report = custos_conversation::train_files(&input, &output, seed)
+                .context("training failed")?;
+            eprintln!("custos train: wrote {}: {report:?}", output.display());
             Ok(())
         }
         Command::Serve => {

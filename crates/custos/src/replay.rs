@@ -48,7 +48,7 @@ pub fn replay(
     alerts: &mut dyn Write,
     settings: &Settings,
 ) -> anyhow::Result<ReplaySummary> {
-    let mut pipeline = detectors::pipeline(&settings.pipeline, &settings.detectors);
+    let mut pipeline = detectors::pipeline(&settings.pipeline, &settings.detectors)?;
     let mut summary = ReplaySummary::default();
     let mut out = Vec::new();
     let mut line_buf = Vec::with_capacity(512);

@@ -75,7 +75,7 @@ impl Server {
             let idle_flush = settings.idle_flush;
             std::thread::Builder::new().name("custos-pipeline".into()).spawn(move || {
                 let tailer = loop {
-                    match Tailer::start(store.clone(), detectors::pipeline(&config, &detector_settings), idle_flush) {
+                    match detectors::pipeline(&config, &detector_settings).and_then(|p| Tailer::start(store.clone(), p, idle_flush)) {
                         Ok(t) => break t,
                         Err(e) => {
                             tracing::warn!(error = %e, "cannot rebuild pipeline state; retrying");

@@ -831,3 +831,59 @@ fn webhooks_are_signed_retried_and_survive_a_kill() {
     served.child.kill().unwrap();
     served.child.wait().unwrap();
 }
+
+#[test]
+fn scan_writes_one_verdict_per_scored_line_in_input_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("messages.ndjson");
+    std::fs::write(
+        &input,
+        concat!(
+            r#"{"id":"m1","text":"Hello, this is exchange security. Your account is at risk, read me the code we just sent"}"#,
+            "\n",
+            r#"{"id":"m2","text":"hi, my withdrawal has been pending for 3 hours, can you check?"}"#,
+            "\nnot json\n",
+            r#"{"type":"message","ts":"2025-01-02T10:00:00Z","id":"e9","conversation_id":"c1","channel":"phone","direction":"inbound","sender_role":"unknown","customer_id":"c-1","text":"Move all your funds to this safe wallet now and install AnyDesk so we can help"}"#,
+            "\n",
+            r#"{"text":"We will never ask for your 2FA code."}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let out = run(custos(&["scan", "--input", input.to_str().unwrap()]));
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("line 3:"), "{stderr}");
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ids: Vec<&str> = lines.iter().map(|l| l["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        ["m1", "m2", "e9", "5"],
+        "input order; a bare line's id is its line number"
+    );
+    let verdicts: Vec<&str> = lines
+        .iter()
+        .map(|l| l["verdict"].as_str().unwrap())
+        .collect();
+    assert_eq!(verdicts, ["scam", "benign", "scam", "benign"]);
+    for line in &lines {
+        let keys: Vec<&String> = line.as_object().unwrap().keys().collect();
+        assert_eq!(keys.len(), 4, "{line}");
+        let score = line["score"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&score), "{line}");
+        assert!(line["reasons"].is_array(), "{line}");
+    }
+    // The scam verdicts say why.
+    assert!(
+        lines[0]["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r.as_str().unwrap().contains("credential_request")),
+        "{}",
+        lines[0]
+    );
+}

@@ -1,0 +1,69 @@
+//! Prints the held-out evaluation per language and per inducement code,
+//! public negatives when installed, and the custos-sim messages as an
+//! out-of-distribution check:
+//! `cargo run --release -p custos-conversation --example eval [-- --verbose]`.
+
+#[path = "../tests/support/eval.rs"]
+mod eval;
+
+use custos_conversation::corpus::committed_corpus;
+use custos_conversation::{ConversationConfig, Guard, Speaker};
+
+fn main() {
+    let verbose = std::env::args().any(|a| a == "--verbose");
+    let config = ConversationConfig::default();
+    let (Ok(guard), Ok(corpus)) = (Guard::new(), committed_corpus()) else {
+        eprintln!("error: cannot load the model or the corpus");
+        std::process::exit(1);
+    };
+    for (name, held_out) in [("training split (seen)", false), ("held-out split", true)] {
+        let lines: Vec<_> = corpus
+            .iter()
+            .filter(|e| e.is_held_out() == held_out)
+            .collect();
+        let report = eval::evaluate_corpus(&lines, &guard, &config);
+        println!("## {name}\n\n{}", report.to_markdown());
+        if verbose && held_out {
+            println!(
+                "missed:\n{}\n\nfalse flags:\n{}\n",
+                report.missed.join("\n"),
+                report.false_flags.join("\n")
+            );
+        }
+    }
+    match eval::public_negatives() {
+        None => println!(
+            "## public negatives\n\nnot installed (run crates/custos-conversation/scripts/install_public_corpora.sh)\n"
+        ),
+        Some(lines) => {
+            println!(
+                "## public negatives\n\n| set | lines | flagged | scam verdict |\n|---|---|---|---|"
+            );
+            let mut sets: std::collections::BTreeMap<String, (u64, u64, u64)> = Default::default();
+            let mut examples = Vec::new();
+            for (set, text) in &lines {
+                let s = guard.score(text, Speaker::default(), 2.0).score;
+                let e = sets.entry(set.clone()).or_default();
+                e.0 += 1;
+                e.1 += u64::from(s >= config.suspicious_threshold);
+                e.2 += u64::from(s >= config.scam_threshold);
+                if s >= config.suspicious_threshold && examples.len() < 20 {
+                    examples.push(format!("{s:.2} {text}"));
+                }
+            }
+            for (set, (n, f, sc)) in sets {
+                println!(
+                    "| {set} | {n} | {:.2}% | {:.2}% |",
+                    f as f64 * 100.0 / n as f64,
+                    sc as f64 * 100.0 / n as f64
+                );
+            }
+            if verbose {
+                println!("\n{}", examples.join("\n"));
+            }
+            println!();
+        }
+    }
+    let sim = eval::evaluate_sim(11, 10, &config);
+    println!("## custos-sim seed 11, 10 days\n\n{}", sim.to_markdown());
+}

@@ -1,0 +1,165 @@
+//! Scoring one message: normalise, run the rules, run the classifier, and
+//! explain the result in safe reason strings.
+
+use crate::model::{Features, Model, ModelLoad, Speaker, extract};
+use crate::normalize::{mask_digit_runs, normalize};
+use crate::rules::{Hit, RuleBuild, RuleSet, has_code_like_digits};
+use crate::taxonomy::Code;
+
+/// The shipped model, trained from `corpus/` by `custos train` (see
+/// EVALUATION.md); compiled in so the binary needs no file at run time.
+pub static SHIPPED_MODEL: &[u8] = include_bytes!("../model/conversation-v1.bin");
+
+/// How much of a strong rule's weight becomes a floor on the score.
+const RULE_FLOOR: f32 = 0.6;
+
+/// Highest score of a message whose only rules are context codes.
+const CONTEXT_ONLY_CAP: f32 = 0.75;
+
+/// Why the guard could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum GuardError {
+    #[error("rules: {0}")]
+    Rules(#[from] RuleBuild),
+    #[error("model: {0}")]
+    Model(#[from] ModelLoad),
+}
+
+/// Rules and model, compiled once and shared (read-only) by every scorer.
+pub struct Guard {
+    rules: RuleSet,
+    model: Model,
+}
+
+/// One message's score and what fired.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MessageScore {
+    /// Probability-like score in 0..1.
+    pub score: f32,
+    /// Rules that fired (negated ones included, flagged).
+    pub hits: Vec<Hit>,
+    /// The text holds a 4–8 digit run (a code read out).
+    pub code_like_digits: bool,
+    /// Words the classifier weighed most towards "scam" (digits masked);
+    /// filled only when the score reaches `explain_from`.
+    pub top_words: Vec<String>,
+}
+
+impl MessageScore {
+    /// Codes that fired, not negated.
+    pub fn codes(&self) -> impl Iterator<Item = Code> + '_ {
+        self.hits.iter().filter(|h| !h.negated).map(|h| h.code)
+    }
+
+    /// Reason strings: `code: "term", "term"` per rule that fired (not
+    /// negated), then the classifier's words. Digit runs of four or more are
+    /// masked, so a code the customer typed is never repeated.
+    pub fn reasons(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .hits
+            .iter()
+            .filter(|h| !h.negated)
+            .map(|h| {
+                let terms: Vec<String> = h
+                    .terms
+                    .iter()
+                    .map(|t| format!("\"{}\"", mask_digit_runs(t)))
+                    .collect();
+                format!("{}: {}", h.code.as_str(), terms.join(", "))
+            })
+            .collect();
+        if self.code_like_digits && self.hits.iter().any(|h| h.code == Code::Compliance) {
+            out.push("compliance: code read out (\"***\")".to_owned());
+        }
+        if !self.top_words.is_empty() {
+            let words: Vec<String> = self.top_words.iter().map(|w| format!("\"{w}\"")).collect();
+            out.push(format!("classifier: {}", words.join(", ")));
+        }
+        out
+    }
+}
+
+impl Guard {
+    /// The guard with the shipped model.
+    pub fn new() -> Result<Guard, GuardError> {
+        Guard::with_model(Model::from_bytes(SHIPPED_MODEL)?)
+    }
+
+    pub fn with_model(model: Model) -> Result<Guard, GuardError> {
+        Ok(Guard {
+            rules: RuleSet::new()?,
+            model,
+        })
+    }
+
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// The classifier's features of a message (for training).
+    pub fn features(&self, text: &str, speaker: Speaker, bits: u8) -> Features {
+        let normalized = normalize(text);
+        let hits = self.rules.evaluate(&normalized);
+        extract(&normalized, &hits, speaker, bits, None)
+    }
+
+    /// Scores one message on its own. Words are explained when the score
+    /// reaches `explain_from` (explaining costs a second feature pass).
+    pub fn score(&self, text: &str, speaker: Speaker, explain_from: f32) -> MessageScore {
+        let normalized = normalize(text);
+        let mut hits = self.rules.evaluate(&normalized);
+        let code_like_digits = has_code_like_digits(&normalized);
+        if !speaker.outbound {
+            // Compliance is the customer's own act.
+            hits.retain(|h| h.code != Code::Compliance);
+        } else if code_like_digits && !hits.iter().any(|h| h.code == Code::Compliance) {
+            hits.push(Hit {
+                code: Code::Compliance,
+                terms: vec!["***".to_owned()],
+                negated: false,
+            });
+        }
+        let features = extract(&normalized, &hits, speaker, self.model.bits(), None);
+        let model_score = self.model.predict(&features);
+        // A strong rule lends the message its own weight, so a phrasing the
+        // classifier never saw is still at least suspicious; context codes
+        // (impersonation, urgency) and the customer's own words do not.
+        let rule = if speaker.outbound {
+            0.0
+        } else {
+            hits.iter()
+                .filter(|h| !h.negated && !h.code.is_context() && h.code != Code::Compliance)
+                .map(|h| h.code.weight())
+                .fold(0.0f32, f32::max)
+        };
+        let mut score = 1.0 - (1.0 - model_score) * (1.0 - RULE_FLOOR * rule);
+        // Impersonation or urgency alone is mild: only with an inducement
+        // (here or elsewhere in the conversation) does it make a scam.
+        let context_only = rule == 0.0 && hits.iter().any(|h| !h.negated && h.code.is_context());
+        if context_only {
+            score = score.min(CONTEXT_ONLY_CAP);
+        }
+        let mut top_words = Vec::new();
+        if score >= explain_from
+            && !hits
+                .iter()
+                .any(|h| !h.negated && h.code != Code::Compliance)
+        {
+            let mut named = Vec::new();
+            extract(
+                &normalized,
+                &hits,
+                speaker,
+                self.model.bits(),
+                Some(&mut named),
+            );
+            top_words = self.model.top_words(&named, 3);
+        }
+        MessageScore {
+            score,
+            hits,
+            code_like_digits,
+            top_words,
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! The `action_risk` detector: the engine in the pipeline. Every
+//! `customer_action` is decided as the HTTP API would decide it; every
+//! decision other than `allow` is an alert on the customer whose evidence
+//! starts with the action's event id and whose response holds the decision
+//! and the protections taken. A `scam_report` about a customer sets the
+//! `scam_reported` mark for every detector.
+
+use crate::assess::{ActionRequest, MarkFact};
+use crate::config::RiskConfig;
+use crate::decision::Outcome;
+use crate::engine::{Engine, EngineError, Evaluation};
+use custos_core::alert::{Alert, Entity, EntityKind};
+use custos_core::detector::{Context, Detector, Mark, Signal};
+use custos_core::event::{Event, EventBody};
+
+/// The detector name alerts carry.
+pub const ACTION_RISK: &str = "action_risk";
+
+/// The `action_risk` detector.
+#[derive(Debug)]
+pub struct ActionRisk {
+    engine: Engine,
+    /// Latest decision, for callers that want more than the alert (tests,
+    /// the evaluation harness).
+    last: Option<Evaluation>,
+}
+
+impl ActionRisk {
+    /// Builds the engine from the config (rules file or the embedded
+    /// defaults, GeoIP database if configured).
+    pub fn new(config: RiskConfig) -> Result<ActionRisk, EngineError> {
+        Ok(ActionRisk::with_engine(Engine::new(config)?))
+    }
+
+    pub fn with_engine(engine: Engine) -> ActionRisk {
+        ActionRisk { engine, last: None }
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// For hot reload (`swap_rules`) and shadow mode (`set_candidate`).
+    pub fn engine_mut(&mut self) -> &mut Engine {
+        &mut self.engine
+    }
+
+    /// The evaluation of the latest `customer_action` observed.
+    pub fn last_evaluation(&self) -> Option<&Evaluation> {
+        self.last.as_ref()
+    }
+}
+
+impl Detector for ActionRisk {
+    fn name(&self) -> &'static str {
+        ACTION_RISK
+    }
+
+    fn observe(&mut self, event: &Event, ctx: &mut Context) -> Vec<Signal> {
+        match &event.body {
+            EventBody::Customer(record) => {
+                self.engine.observe_customer(record);
+                Vec::new()
+            }
+            EventBody::ScamReport(report) => {
+                match self.engine.observe_scam_report(event.ts, report) {
+                    Some((customer, fact, until)) => vec![Signal::Mark(Mark {
+                        entity: Entity::new(EntityKind::Customer, customer.as_str()),
+                        code: fact.code,
+                        source: ACTION_RISK.to_owned(),
+                        since: fact.since,
+                        until,
+                    })],
+                    None => Vec::new(),
+                }
+            }
+            EventBody::CustomerAction(action) => {
+                let marks: Vec<MarkFact> = ctx
+                    .marks
+                    .active(EntityKind::Customer, action.customer_id.as_str(), event.ts)
+                    .map(|m| MarkFact {
+                        code: m.code.clone(),
+                        source: m.source.clone(),
+                        since: m.since,
+                    })
+                    .collect();
+                let req = ActionRequest {
+                    event_id: Some(&event.id),
+                    ts: event.ts,
+                    action,
+                };
+                let (evaluation, _records) =
+                    self.engine.decide(&req, &marks, ctx.now.max(event.ts));
+                let d = &evaluation.decision;
+                let mut out = Vec::new();
+                if d.outcome != Outcome::Allow {
+                    let mut alert = Alert::new(
+                        ACTION_RISK,
+                        event.ts,
+                        Entity::new(EntityKind::Customer, action.customer_id.as_str()),
+                        d.outcome.severity(),
+                        d.score,
+                    )
+                    .evidence(event.id.clone());
+                    for reason in &d.reasons {
+                        alert = alert.reason(&reason.code, reason.detail.clone());
+                    }
+                    for response in d.response() {
+                        alert = alert.respond(response);
+                    }
+                    out.push(Signal::Alert(alert));
+                }
+                self.last = Some(evaluation);
+                out
+            }
+            _ => Vec::new(),
+        }
+    }
+}
