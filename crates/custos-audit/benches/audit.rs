@@ -7,24 +7,33 @@
 //! - `append/sqlite_durable_batch_1000`: `AuditLog::append` of 1,000 entries,
 //!   one WAL transaction with `synchronous=FULL` per batch (fsync included);
 //!   `append/sqlite_durable_batch_10000` the same with 10,000 per batch.
+//! - `append/postgres_durable_batch_10000`: the same on PostgreSQL, only
+//!   when `CUSTOS_TEST_DATABASE_URL` is set (a fresh schema, dropped after).
 //! - `proof/*`: over an in-memory tree of `CUSTOS_AUDIT_BENCH_LEAVES` leaves
 //!   (default 1,048,573: just under 2^20, so the right edge is ragged):
 //!   inclusion proof generation at the full size, consistency proof
 //!   generation, inclusion proof verification; baseline `proof/one_node_hash`.
 //!   Before them, the p50/p99/p99.9/max latency of 100,000 individual
 //!   inclusion proofs is printed to stderr (criterion reports means).
-//!   Under `cargo test --bench` (smoke run) the tree has 4,093 leaves.
+//! - `log_proof/*`: the same proofs from an `AuditLog` over a SQLite file of
+//!   `CUSTOS_AUDIT_BENCH_LEAVES` entries: upper tree in memory, tiles read
+//!   from SQLite per proof (what the service does). The time to reopen that
+//!   log (cheap open) and the proof latency percentiles go to stderr.
+//!
+//! Under `cargo test --bench` (CI's smoke run, a debug build, no `--bench`
+//! argument) every tree has 4,093 leaves whatever the environment says.
 //!
 //! Run: `cargo bench -p custos-audit --bench audit`
-//! (`CUSTOS_AUDIT_BENCH_LEAVES=10000000` for the 10-million-entry figure).
+//! (`CUSTOS_AUDIT_BENCH_LEAVES=10000000` for the 10-million-entry figures;
+//! building that SQLite log takes about a minute and 4 GB of disk).
 
 use std::hint::black_box;
 use std::time::Instant;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use custos_audit::{
-    AuditEntry, AuditLog, LogError, MemoryTree, NoteSigner, consistency_proof, inclusion_proof,
-    leaf_hash, node_hash, verify_inclusion,
+    AuditEntry, AuditLog, LogError, MemoryTree, NodeSource, NoteSigner, PostgresAuditStore,
+    SqliteAuditStore, consistency_proof, inclusion_proof, leaf_hash, node_hash, verify_inclusion,
 };
 use ed25519_dalek::SigningKey;
 use serde_json::json;
@@ -59,11 +68,10 @@ fn append(c: &mut Criterion) -> Result<(), LogError> {
         .collect::<Result<Vec<_>, _>>()?;
     let directory =
         tempfile::tempdir().map_err(|error| LogError::InvalidOrigin(error.to_string()))?;
-    let signer = NoteSigner::new("bench.example/audit", SigningKey::from_bytes(&[1; 32]))?;
     let mut log = AuditLog::open(
         &directory.path().join("audit.sqlite"),
         "bench.example/audit",
-        signer,
+        signer()?,
     )?;
 
     let mut group = c.benchmark_group("append");
@@ -102,15 +110,141 @@ fn append(c: &mut Criterion) -> Result<(), LogError> {
     Ok(())
 }
 
-fn proofs(c: &mut Criterion) -> Result<(), LogError> {
-    // `cargo test --bench` (CI's smoke run, a debug build) runs each bench
-    // once without `--bench`: a small tree keeps that quick.
-    let measuring = std::env::args().any(|argument| argument == "--bench");
-    let default_leaves = if measuring { 1_048_573 } else { 4_093 };
-    let leaves: u64 = std::env::var("CUSTOS_AUDIT_BENCH_LEAVES")
+/// Leaves of the proof benches' trees. `cargo test --bench` (CI's smoke
+/// run, a debug build) runs each bench once without `--bench`: a small tree
+/// keeps that quick, whatever the environment asks for.
+fn measuring() -> bool {
+    std::env::args().any(|argument| argument == "--bench")
+}
+
+/// Individual proofs timed for the printed percentiles.
+fn latency_samples() -> usize {
+    if measuring() { 100_000 } else { 1_000 }
+}
+
+fn bench_leaves() -> u64 {
+    if !measuring() {
+        return 4_093;
+    }
+    std::env::var("CUSTOS_AUDIT_BENCH_LEAVES")
         .ok()
         .and_then(|text| text.parse().ok())
-        .unwrap_or(default_leaves);
+        .unwrap_or(1_048_573)
+}
+
+fn bench_error(error: impl std::fmt::Display) -> LogError {
+    LogError::InvalidOrigin(format!("bench setup: {error}"))
+}
+
+fn signer() -> Result<NoteSigner, LogError> {
+    Ok(NoteSigner::new(
+        "bench.example/audit",
+        SigningKey::from_bytes(&[1; 32]),
+    )?)
+}
+
+fn postgres_append(c: &mut Criterion) -> Result<(), LogError> {
+    let Some(url) = std::env::var("CUSTOS_TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.trim().is_empty())
+    else {
+        eprintln!("skipped: postgres append (CUSTOS_TEST_DATABASE_URL is not set)");
+        return Ok(());
+    };
+    let schema = format!("custos_audit_bench_{}", std::process::id());
+    let store = PostgresAuditStore::connect_with_schema(&url, &schema)?;
+    let mut log = AuditLog::with_store(Box::new(store), "bench.example/audit", signer()?)?;
+    let big_batch: Vec<AuditEntry> = (0..BATCH * 10).map(entry).collect();
+    let mut group = c.benchmark_group("append");
+    group.throughput(Throughput::Elements(BATCH * 10));
+    group.sample_size(10);
+    group.bench_function("postgres_durable_batch_10000", |b| {
+        b.iter(|| black_box(log.append(black_box(&big_batch)).is_ok()));
+    });
+    group.finish();
+    drop(log);
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).map_err(bench_error)?;
+    client
+        .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+        .map_err(bench_error)?;
+    Ok(())
+}
+
+/// Proofs served by an `AuditLog` over SQLite: tiles read per proof.
+fn log_proofs(c: &mut Criterion) -> Result<(), LogError> {
+    let leaves = bench_leaves();
+    let directory = tempfile::tempdir().map_err(bench_error)?;
+    let path = directory.path().join("audit.sqlite");
+    {
+        let mut log = AuditLog::open(&path, "bench.example/audit", signer()?)?;
+        let started = Instant::now();
+        let mut next = 0;
+        while next < leaves {
+            let end = (next + 10 * BATCH).min(leaves);
+            let batch: Vec<AuditEntry> = (next..end).map(entry).collect();
+            log.append(&batch)?;
+            next = end;
+        }
+        log.checkpoint()?;
+        eprintln!(
+            "built a {leaves}-entry SQLite log in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let started = Instant::now();
+    let store = SqliteAuditStore::open(&path)?;
+    let log = AuditLog::with_store(Box::new(store), "bench.example/audit", signer()?)?;
+    eprintln!(
+        "reopened the {leaves}-entry log in {:.1} ms (tile roots + edge, no rehash)",
+        started.elapsed().as_secs_f64() * 1e3
+    );
+    let root = log.root(leaves)?;
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut nanos: Vec<u128> = Vec::with_capacity(latency_samples());
+    for _ in 0..latency_samples() {
+        let index = next_index(&mut state, leaves);
+        let started = Instant::now();
+        black_box(log.inclusion_proof(index, leaves)?);
+        nanos.push(started.elapsed().as_nanos());
+    }
+    print_percentiles("AuditLog::inclusion_proof (sqlite tiles)", leaves, nanos);
+    let index = leaves / 3;
+    verify_inclusion(
+        index,
+        leaves,
+        &log.leaf_hash(index)?,
+        &log.inclusion_proof(index, leaves)?,
+        &root,
+    )?;
+
+    let mut group = c.benchmark_group(format!("log_proof/{leaves}_leaves"));
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("inclusion_proof", |b| {
+        b.iter(|| {
+            let index = next_index(&mut state, leaves);
+            black_box(
+                log.inclusion_proof(index, leaves)
+                    .map(|p| p.len())
+                    .unwrap_or(0),
+            )
+        });
+    });
+    group.bench_function("consistency_proof", |b| {
+        b.iter(|| {
+            let old = next_index(&mut state, leaves) + 1;
+            black_box(
+                log.consistency_proof(old, leaves)
+                    .map(|p| p.len())
+                    .unwrap_or(0),
+            )
+        });
+    });
+    group.finish();
+    Ok(())
+}
+
+fn proofs(c: &mut Criterion) -> Result<(), LogError> {
+    let leaves = bench_leaves();
     let mut tree = MemoryTree::new();
     for index in 0..leaves {
         tree.push_leaf_hash(leaf_hash(&index.to_be_bytes()));
@@ -179,9 +313,9 @@ fn proofs(c: &mut Criterion) -> Result<(), LogError> {
 
 /// Criterion reports means; the target is a p99, so time 100,000
 /// individual proof generations and print the percentiles.
-fn print_inclusion_latency_percentiles(tree: &MemoryTree, leaves: u64) {
+fn print_inclusion_latency_percentiles<S: NodeSource>(tree: &S, leaves: u64) {
     let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-    let mut nanos: Vec<u128> = (0..100_000)
+    let nanos: Vec<u128> = (0..latency_samples())
         .map(|_| {
             let index = next_index(&mut state, leaves);
             let started = Instant::now();
@@ -193,10 +327,17 @@ fn print_inclusion_latency_percentiles(tree: &MemoryTree, leaves: u64) {
             started.elapsed().as_nanos()
         })
         .collect();
+    print_percentiles("inclusion_proof (memory tree)", leaves, nanos);
+}
+
+fn print_percentiles(what: &str, leaves: u64, mut nanos: Vec<u128>) {
     nanos.sort_unstable();
+    if nanos.is_empty() {
+        return;
+    }
     let at = |fraction: f64| nanos[((nanos.len() - 1) as f64 * fraction) as usize];
     eprintln!(
-        "inclusion_proof latency at {leaves} leaves over {} proofs: p50 {} ns, p99 {} ns, p99.9 {} ns, max {} ns",
+        "{what} latency at {leaves} leaves over {} proofs: p50 {} ns, p99 {} ns, p99.9 {} ns, max {} ns",
         nanos.len(),
         at(0.50),
         at(0.99),
@@ -209,8 +350,14 @@ fn benches(c: &mut Criterion) {
     if let Err(error) = append(c) {
         eprintln!("append bench setup failed: {error}");
     }
+    if let Err(error) = postgres_append(c) {
+        eprintln!("postgres append bench setup failed: {error}");
+    }
     if let Err(error) = proofs(c) {
         eprintln!("proof bench setup failed: {error}");
+    }
+    if let Err(error) = log_proofs(c) {
+        eprintln!("log proof bench setup failed: {error}");
     }
 }
 

@@ -1,6 +1,8 @@
 //! custos-audit: a tamper-evident, append-only audit log in the style of
 //! Certificate Transparency (RFC 9162 Merkle tree, C2SP signed checkpoints),
-//! stored in its own SQLite file, with an offline verifier.
+//! kept in SQLite or PostgreSQL through one `AuditStore` trait, with an
+//! offline verifier, a checkpoint schedule, a witness interface and the
+//! response shapes of its HTTP API (`api`).
 
 pub mod canonical;
 pub mod entry;
@@ -18,8 +20,17 @@ pub use note::{
 };
 pub use proof::{ProofError, root_from_inclusion, verify_consistency, verify_inclusion};
 pub use tree::{MemoryTree, NodeSource, consistency_proof, inclusion_proof, root};
+pub mod api;
 pub mod log;
+pub mod schedule;
+pub mod store;
+pub mod tiles;
 pub mod verify;
 
-pub use log::{AuditLog, LogError};
-pub use verify::{Finding, VerifyError, VerifyReport, verify};
+pub use log::{AuditLog, LogError, WitnessRequest};
+pub use schedule::CheckpointPolicy;
+pub use store::{
+    AuditStore, AuditStoreError, DEFAULT_POSTGRES_SCHEMA, PostgresAuditStore, SqliteAuditStore,
+    StoredCosignature,
+};
+pub use verify::{Finding, VerifyError, VerifyReport, verify, verify_store};

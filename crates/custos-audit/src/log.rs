@@ -1,46 +1,29 @@
-//! `AuditLog`: the Merkle log over its own SQLite file — append, read,
-//! prove, checkpoint.
+//! `AuditLog`: the Merkle log over an `AuditStore` — append, read, prove,
+//! checkpoint (on demand or on a schedule), and collect witness cosignatures.
 //!
-//! The file holds the leaves (`entries`: index, leaf bytes, leaf hash) and
-//! every checkpoint signed so far (`checkpoints`). The tree's node hashes
-//! are rebuilt in memory from the leaf hashes when the log is opened.
+//! Opening is cheap: the log reads the stored tile roots and the rows after
+//! the last complete tile (fewer than 256), not every leaf; see `tiles`.
+//! It therefore trusts the stored tiles for serving proofs; a proof built
+//! from a tampered tile fails at the client, and `verify_store` checks
+//! every row. A log written before tiles existed gets them rebuilt from its
+//! leaf hashes once, at open.
 
 use std::ops::Range;
 use std::path::Path;
 
-use rusqlite::{Connection, OptionalExtension as _, params};
-
 use crate::entry::{AuditEntry, EntryError, decode_leaf};
 use crate::hash::{Hash, leaf_hash};
-use crate::note::{Checkpoint, NoteError, NoteSigner};
+use crate::note::{Checkpoint, NoteError, NoteSigner, NoteVerifier, verify_cosignature};
 use crate::proof::ProofError;
-use crate::tree::{self, MemoryTree};
+use crate::schedule::CheckpointPolicy;
+use crate::store::{
+    AppendBatch, AuditStore, AuditStoreError, SqliteAuditStore, StoredCosignature, from_i64,
+};
+use crate::tiles::{TILE_WIDTH, Tile, TileRow, TiledTree, tile_from_leaf_hashes};
+use crate::tree::{self, NodeSource};
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS entries (
-    idx       INTEGER PRIMARY KEY,
-    leaf      BLOB NOT NULL,
-    leaf_hash BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS checkpoints (
-    size INTEGER PRIMARY KEY,
-    note TEXT NOT NULL
-);
-";
-
-/// Rows per multi-row INSERT (3 parameters each, well under SQLite's limit).
-const INSERT_CHUNK: usize = 64;
-
-fn insert_statement(rows: usize) -> String {
-    let mut sql = String::from("INSERT INTO entries (idx, leaf, leaf_hash) VALUES ");
-    for row in 0..rows {
-        if row > 0 {
-            sql.push(',');
-        }
-        sql.push_str("(?,?,?)");
-    }
-    sql
-}
+/// Tiles rebuilt per transaction when a log without tiles is opened.
+const BACKFILL_TILES_PER_BATCH: u64 = 64;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LogError {
@@ -54,68 +37,117 @@ pub enum LogError {
     NotContiguous { expected: u64, found: u64 },
     #[error("stored leaf hash at index `{0}` is not 32 bytes; run verify")]
     BadStoredHash(u64),
+    #[error("stored tile `{0}` is missing or malformed; run verify")]
+    BadStoredTile(u64),
+    #[error("`{tiles}` tiles are stored but only `{entries}` entries; run verify")]
+    TilesBeyondEntries { tiles: u64, entries: u64 },
+    #[error("the log has no checkpoint yet")]
+    NoCheckpoint,
+    #[error("checkpoint is for origin `{found}`, not this log's `{expected}`")]
+    ForeignCheckpoint { expected: String, found: String },
+    #[error("this log issued no such checkpoint at size `{size}`")]
+    CheckpointNotIssued { size: u64 },
     #[error(transparent)]
     Entry(#[from] EntryError),
     #[error(transparent)]
     Proof(#[from] ProofError),
     #[error(transparent)]
     Note(#[from] NoteError),
-    #[error("sqlite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Store(#[from] AuditStoreError),
 }
 
-/// The append-only audit log. One writer per file.
+/// What a witness needs to cosign the latest checkpoint: the signed note and
+/// a consistency proof from the size it cosigned last (C2SP `tlog-witness`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WitnessRequest {
+    /// The log's latest signed checkpoint note.
+    pub note: String,
+    /// The checkpoint's tree size.
+    pub size: u64,
+    /// The size the witness last cosigned (0 for a new witness).
+    pub old_size: u64,
+    /// Consistency proof from `old_size` to `size`.
+    pub consistency_proof: Vec<Hash>,
+}
+
+/// The append-only audit log. One writer per store.
 #[derive(Debug)]
 pub struct AuditLog {
-    connection: Connection,
-    tree: MemoryTree,
+    store: Box<dyn AuditStore>,
+    tree: TiledTree,
     origin: String,
     signer: NoteSigner,
+    policy: CheckpointPolicy,
+    /// Size of the latest checkpoint signed or stored.
+    last_checkpoint_size: Option<u64>,
+    /// When the last scheduled checkpoint was signed; unknown after open.
+    last_checkpoint_unix: Option<u64>,
 }
 
-fn to_i64(value: u64) -> i64 {
-    // INVARIANT: indexes and sizes stay far below 2^63 (SQLite's range).
-    i64::try_from(value).unwrap_or(i64::MAX)
+fn stored_hash(index: u64, bytes: &[u8]) -> Result<Hash, LogError> {
+    Hash::try_from(bytes).map_err(|_| LogError::BadStoredHash(index))
+}
+
+/// Checks that `rows` are exactly indexes `range` and returns their values.
+fn contiguous(rows: Vec<(i64, Vec<u8>)>, range: Range<u64>) -> Result<Vec<Vec<u8>>, LogError> {
+    let mut values = Vec::with_capacity(rows.len());
+    let mut expected = range.start;
+    for (index, value) in rows {
+        if u64::try_from(index).ok() != Some(expected) {
+            return Err(LogError::NotContiguous {
+                expected,
+                found: u64::try_from(index).unwrap_or(u64::MAX),
+            });
+        }
+        values.push(value);
+        expected += 1;
+    }
+    if expected != range.end {
+        return Err(LogError::NotContiguous {
+            expected,
+            found: range.end,
+        });
+    }
+    Ok(values)
 }
 
 impl AuditLog {
-    /// Opens (or creates) the log at `path`. `origin` names the log in its
-    /// checkpoints; `signer` signs them.
+    /// Opens (or creates) the log in the SQLite file at `path`. `origin`
+    /// names the log in its checkpoints; `signer` signs them.
     pub fn open(path: &Path, origin: &str, signer: NoteSigner) -> Result<Self, LogError> {
         if origin.is_empty() || origin.contains('\n') {
             return Err(LogError::InvalidOrigin(origin.to_owned()));
         }
-        let connection = Connection::open(path)?;
-        // WAL + FULL: a committed batch survives power loss.
-        connection.pragma_update(None, "journal_mode", "WAL")?;
-        connection.pragma_update(None, "synchronous", "FULL")?;
-        connection.execute_batch(SCHEMA)?;
-        let mut tree = MemoryTree::new();
-        {
-            let mut statement =
-                connection.prepare("SELECT idx, leaf_hash FROM entries ORDER BY idx")?;
-            let mut rows = statement.query([])?;
-            while let Some(row) = rows.next()? {
-                let index = row.get::<_, i64>(0)?;
-                let expected = tree.len();
-                if u64::try_from(index).ok() != Some(expected) {
-                    return Err(LogError::NotContiguous {
-                        expected,
-                        found: u64::try_from(index).unwrap_or(u64::MAX),
-                    });
-                }
-                let hash: Vec<u8> = row.get(1)?;
-                let hash = Hash::try_from(hash.as_slice())
-                    .map_err(|_| LogError::BadStoredHash(expected))?;
-                tree.push_leaf_hash(hash);
-            }
+        let store = SqliteAuditStore::open(path)?;
+        AuditLog::with_store(Box::new(store), origin, signer)
+    }
+
+    /// Opens the log kept in `store` (either backend).
+    pub fn with_store(
+        store: Box<dyn AuditStore>,
+        origin: &str,
+        signer: NoteSigner,
+    ) -> Result<Self, LogError> {
+        if origin.is_empty() || origin.contains('\n') {
+            return Err(LogError::InvalidOrigin(origin.to_owned()));
         }
+        let tree = load_tree(store.as_ref())?;
+        let last_checkpoint_size = store.latest_checkpoint()?.map(|(size, _)| from_i64(size));
         Ok(Self {
-            connection,
+            store,
             tree,
             origin: origin.to_owned(),
             signer,
+            policy: CheckpointPolicy::default(),
+            last_checkpoint_size,
+            last_checkpoint_unix: None,
         })
+    }
+
+    /// The store, e.g. for `verify_store`.
+    pub fn store(&self) -> &dyn AuditStore {
+        self.store.as_ref()
     }
 
     /// Number of entries.
@@ -127,8 +159,14 @@ impl AuditLog {
         &self.origin
     }
 
+    /// The key that verifies this log's checkpoints.
+    pub fn verifier(&self) -> NoteVerifier {
+        self.signer.verifier()
+    }
+
     /// Appends `entries` in one durable transaction; returns the index of
-    /// the first. Nothing is appended if any entry is invalid.
+    /// the first. Nothing is appended if any entry is invalid or the store
+    /// refuses the batch.
     pub fn append(&mut self, entries: &[AuditEntry]) -> Result<u64, LogError> {
         let first = self.size();
         let mut leaves = Vec::with_capacity(entries.len());
@@ -138,37 +176,20 @@ impl AuditLog {
             hashes.push(leaf_hash(&leaf));
             leaves.push(leaf);
         }
-        let transaction = self.connection.transaction()?;
-        {
-            // Multi-row inserts: per-statement overhead, not fsync, dominates
-            // a durable batch once encoding is cheap.
-            let mut full_chunk = transaction.prepare_cached(&insert_statement(INSERT_CHUNK))?;
-            let mut index = first;
-            let mut leaves = leaves.into_iter();
-            for hash_chunk in hashes.chunks(INSERT_CHUNK) {
-                let mut values: Vec<rusqlite::types::Value> =
-                    Vec::with_capacity(hash_chunk.len() * 3);
-                // Zip the chunk first: `zip` pulls from its left side first, and a
-                // leaf pulled past the chunk's end would be lost.
-                for (hash, leaf) in hash_chunk.iter().zip(leaves.by_ref()) {
-                    values.push(rusqlite::types::Value::Integer(to_i64(index)));
-                    values.push(rusqlite::types::Value::Blob(leaf));
-                    values.push(rusqlite::types::Value::Blob(hash.to_vec()));
-                    index += 1;
-                }
-                if hash_chunk.len() == INSERT_CHUNK {
-                    full_chunk.execute(rusqlite::params_from_iter(values))?;
-                } else {
-                    transaction
-                        .prepare_cached(&insert_statement(hash_chunk.len()))?
-                        .execute(rusqlite::params_from_iter(values))?;
-                }
-            }
-        }
-        transaction.commit()?;
-        for hash in hashes {
-            self.tree.push_leaf_hash(hash);
-        }
+        // Staged on a copy (the edge is < 256 hashes) so a failed commit
+        // leaves the in-memory tree as the store is.
+        let mut staged = self.tree.clone();
+        let tiles: Vec<TileRow> = hashes
+            .iter()
+            .filter_map(|hash| staged.push_leaf_hash(*hash))
+            .collect();
+        self.store.append(&AppendBatch {
+            first_index: first,
+            leaves: &leaves,
+            leaf_hashes: &hashes,
+            tiles: &tiles,
+        })?;
+        self.tree = staged;
         Ok(first)
     }
 
@@ -182,40 +203,58 @@ impl AuditLog {
                 size,
             });
         }
-        let mut statement = self
-            .connection
-            .prepare_cached("SELECT leaf FROM entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx")?;
-        let mut rows = statement.query(params![to_i64(range.start), to_i64(range.end)])?;
-        let mut entries = Vec::new();
-        while let Some(row) = rows.next()? {
-            let leaf: Vec<u8> = row.get(0)?;
-            entries.push(decode_leaf(&leaf)?.entry);
-        }
-        Ok(entries)
+        let rows = self.store.leaves(range.clone())?;
+        contiguous(rows, range)?
+            .iter()
+            .map(|leaf| Ok(decode_leaf(leaf)?.entry))
+            .collect()
+    }
+
+    /// Runs a head or proof computation, loading the tiles it needs.
+    fn compute<T>(
+        &self,
+        compute: impl Fn(&dyn NodeSource) -> Result<T, ProofError>,
+    ) -> Result<T, LogError> {
+        self.tree.compute(
+            |index| {
+                let bytes = self
+                    .store
+                    .tile(index)?
+                    .ok_or(LogError::BadStoredTile(index))?;
+                Tile::from_bytes(&bytes).ok_or(LogError::BadStoredTile(index))
+            },
+            compute,
+        )
     }
 
     /// Leaf hash of entry `index`, the value an inclusion proof starts from.
     pub fn leaf_hash(&self, index: u64) -> Result<Hash, LogError> {
         let size = self.size();
-        self.tree
-            .leaf_hash(index)
-            .ok_or(LogError::Proof(ProofError::IndexOutOfRange { index, size }))
+        if index >= size {
+            return Err(LogError::Proof(ProofError::IndexOutOfRange { index, size }));
+        }
+        self.compute(|source| {
+            source
+                .node(0, index)
+                .ok_or(ProofError::MissingNode { level: 0, index })
+        })
     }
 
     /// Tree head of the first `size` entries.
     pub fn root(&self, size: u64) -> Result<Hash, LogError> {
-        Ok(self.tree.root(size)?)
+        self.compute(|source| tree::root(source, size))
     }
 
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, LogError> {
-        Ok(tree::inclusion_proof(&self.tree, index, size)?)
+        self.compute(|source| tree::inclusion_proof(source, index, size))
     }
 
     pub fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>, LogError> {
-        Ok(tree::consistency_proof(&self.tree, old_size, new_size)?)
+        self.compute(|source| tree::consistency_proof(source, old_size, new_size))
     }
 
-    /// Signs a checkpoint of the current tree, stores it and returns the note.
+    /// Signs a checkpoint of the current tree, stores it and returns the
+    /// note. On demand: does not move the schedule's clock (see `checkpoint_at`).
     pub fn checkpoint(&mut self) -> Result<String, LogError> {
         let size = self.size();
         let checkpoint = Checkpoint {
@@ -224,23 +263,159 @@ impl AuditLog {
             root: self.root(size)?,
         };
         let note = checkpoint.sign(&self.signer)?;
-        // Ed25519 is deterministic: signing the same size again gives the same note.
-        self.connection.execute(
-            "INSERT OR IGNORE INTO checkpoints (size, note) VALUES (?1, ?2)",
-            params![to_i64(size), note],
-        )?;
+        self.store.put_checkpoint(size, &note)?;
+        self.last_checkpoint_size = Some(size);
         Ok(note)
     }
 
     /// The most recent stored checkpoint note, if any.
     pub fn latest_checkpoint(&self) -> Result<Option<String>, LogError> {
-        Ok(self
-            .connection
-            .query_row(
-                "SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1",
-                [],
-                |row| row.get(0),
-            )
-            .optional()?)
+        Ok(self.store.latest_checkpoint()?.map(|(_, note)| note))
     }
+
+    // ------------------------------------------------------------ schedule
+
+    /// Sets when `checkpoint_due` says a checkpoint is due.
+    pub fn set_checkpoint_policy(&mut self, policy: CheckpointPolicy) {
+        self.policy = policy;
+    }
+
+    pub fn checkpoint_policy(&self) -> CheckpointPolicy {
+        self.policy
+    }
+
+    /// Whether the policy wants a checkpoint at `now_unix` (seconds). The
+    /// caller owns the timer: call this on a tick and after appends.
+    pub fn checkpoint_due(&self, now_unix: u64) -> bool {
+        let since = self.last_checkpoint_size.unwrap_or(0);
+        self.policy.is_due(
+            self.size().saturating_sub(since),
+            self.last_checkpoint_unix
+                .map(|last| now_unix.saturating_sub(last)),
+        )
+    }
+
+    /// A scheduled checkpoint: like `checkpoint`, and records `now_unix` as
+    /// the time of the last checkpoint for the policy.
+    pub fn checkpoint_at(&mut self, now_unix: u64) -> Result<String, LogError> {
+        let note = self.checkpoint()?;
+        self.last_checkpoint_unix = Some(now_unix);
+        Ok(note)
+    }
+
+    /// `checkpoint_at(now_unix)` if `checkpoint_due(now_unix)`.
+    pub fn checkpoint_if_due(&mut self, now_unix: u64) -> Result<Option<String>, LogError> {
+        if !self.checkpoint_due(now_unix) {
+            return Ok(None);
+        }
+        self.checkpoint_at(now_unix).map(Some)
+    }
+
+    // ------------------------------------------------------------- witness
+
+    /// The latest checkpoint for a witness to cosign, with a consistency
+    /// proof from `witness_size`, the size that witness cosigned last.
+    pub fn witness_request(&self, witness_size: u64) -> Result<WitnessRequest, LogError> {
+        let (size, note) = self
+            .store
+            .latest_checkpoint()?
+            .ok_or(LogError::NoCheckpoint)?;
+        let size = from_i64(size);
+        let consistency_proof = self.consistency_proof(witness_size, size)?;
+        Ok(WitnessRequest {
+            note,
+            size,
+            old_size: witness_size,
+            consistency_proof,
+        })
+    }
+
+    /// Checks a cosigned checkpoint note sent back by `witness` (the log's
+    /// own signature, that this log issued that very checkpoint, and the
+    /// witness's cosignature), then stores it.
+    pub fn add_cosignature(
+        &mut self,
+        cosigned_note: &str,
+        witness: &NoteVerifier,
+    ) -> Result<StoredCosignature, LogError> {
+        let log_key = self.verifier();
+        let checkpoint = Checkpoint::open(cosigned_note, &log_key)?;
+        if checkpoint.origin != self.origin {
+            return Err(LogError::ForeignCheckpoint {
+                expected: self.origin.clone(),
+                found: checkpoint.origin,
+            });
+        }
+        let issued = match self.store.checkpoint(checkpoint.size)? {
+            Some(note) => Checkpoint::open(&note, &log_key).ok(),
+            None => None,
+        };
+        if issued.as_ref() != Some(&checkpoint) {
+            return Err(LogError::CheckpointNotIssued {
+                size: checkpoint.size,
+            });
+        }
+        let timestamp = verify_cosignature(cosigned_note, witness)?;
+        let cosignature = StoredCosignature {
+            size: checkpoint.size,
+            witness: witness.name().to_owned(),
+            timestamp,
+            note: cosigned_note.to_owned(),
+        };
+        self.store.put_cosignature(&cosignature)?;
+        Ok(cosignature)
+    }
+
+    /// Stored cosignatures, of checkpoint size `size` only when given.
+    pub fn cosignatures(&self, size: Option<u64>) -> Result<Vec<StoredCosignature>, LogError> {
+        Ok(self.store.cosignatures(size)?)
+    }
+}
+
+/// Rebuilds the in-memory part of the tree: tile roots, then the rows after
+/// the last complete tile. Rebuilds missing tiles from leaf hashes first.
+fn load_tree(store: &dyn AuditStore) -> Result<TiledTree, LogError> {
+    let end = from_i64(store.end_index()?);
+    let mut roots = Vec::new();
+    for (expected, (index, root)) in (0u64..).zip(store.tile_roots()?) {
+        if u64::try_from(index).ok() != Some(expected) {
+            return Err(LogError::BadStoredTile(expected));
+        }
+        roots.push(Hash::try_from(root.as_slice()).map_err(|_| LogError::BadStoredTile(expected))?);
+    }
+    let mut tiles = roots.len() as u64;
+    if tiles * TILE_WIDTH > end {
+        return Err(LogError::TilesBeyondEntries {
+            tiles,
+            entries: end,
+        });
+    }
+    // Blocks complete in `entries` but without a tile: a log written before
+    // tiles existed. Rebuild them once, in batches.
+    while (tiles + 1) * TILE_WIDTH <= end {
+        let last = (tiles + BACKFILL_TILES_PER_BATCH).min(end / TILE_WIDTH);
+        let range = tiles * TILE_WIDTH..last * TILE_WIDTH;
+        let hashes = contiguous(store.leaf_hashes(range.clone())?, range.clone())?;
+        let mut rows = Vec::new();
+        for (block, chunk) in (tiles..).zip(hashes.chunks(TILE_WIDTH as usize)) {
+            let block_hashes = chunk
+                .iter()
+                .zip(block * TILE_WIDTH..)
+                .map(|(bytes, index)| stored_hash(index, bytes))
+                .collect::<Result<Vec<_>, _>>()?;
+            let row = tile_from_leaf_hashes(block, &block_hashes)
+                .ok_or(LogError::BadStoredTile(block))?;
+            roots.push(row.root);
+            rows.push(row);
+        }
+        store.put_tiles(&rows)?;
+        tiles = last;
+    }
+    let edge_range = tiles * TILE_WIDTH..end;
+    let edge = contiguous(store.leaf_hashes(edge_range.clone())?, edge_range)?
+        .iter()
+        .zip(tiles * TILE_WIDTH..)
+        .map(|(bytes, index)| stored_hash(index, bytes))
+        .collect::<Result<Vec<_>, _>>()?;
+    TiledTree::from_parts(&roots, &edge).ok_or(LogError::BadStoredTile(tiles))
 }

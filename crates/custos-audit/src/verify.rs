@@ -1,5 +1,8 @@
 //! The offline verifier: recomputes the tree from the stored leaves and
 //! compares it with a trusted checkpoint and the log's own signed checkpoints.
+//! Works on either backend (`verify_store`); it streams the rows in pages and
+//! keeps O(log n) hashes in memory, so a 10M-entry log verifies in bounded
+//! memory.
 //!
 //! What the trusted checkpoint proves: the first `size` leaves hash to its
 //! root. What locates damage: each row's leaf carries its own index and the
@@ -10,12 +13,14 @@
 
 use std::path::Path;
 
-use rusqlite::{Connection, OpenFlags};
-
 use crate::entry::decode_leaf;
-use crate::hash::{Hash, leaf_hash, to_hex};
+use crate::hash::{Hash, empty_root, leaf_hash, node_hash, to_hex};
 use crate::note::{Checkpoint, NoteError, NoteVerifier};
-use crate::tree::MemoryTree;
+use crate::store::{AuditStore, AuditStoreError, SqliteAuditStore};
+use crate::tiles::{TILE_WIDTH, tile_from_leaf_hashes};
+
+/// Rows read per query while scanning.
+const SCAN_PAGE: u32 = 4096;
 
 /// One piece of evidence of tampering, with the index it concerns.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +50,10 @@ pub enum Finding {
     },
     /// A stored checkpoint does not carry a valid signature by the log key.
     ForgedCheckpoint { size: u64 },
+    /// A stored tile (the node hashes of block `tile`, entries
+    /// `[tile * 256, tile * 256 + 256)`, used to serve proofs) does not
+    /// match the stored entries.
+    TileMismatch { tile: u64 },
 }
 
 impl Finding {
@@ -57,7 +66,9 @@ impl Finding {
             | Finding::Malformed { index, .. }
             | Finding::Misplaced { index, .. } => Some(*index),
             Finding::Truncated { stored_size, .. } => Some(*stored_size),
-            Finding::RootMismatch { .. } | Finding::ForgedCheckpoint { .. } => None,
+            Finding::RootMismatch { .. }
+            | Finding::ForgedCheckpoint { .. }
+            | Finding::TileMismatch { .. } => None,
         }
     }
 }
@@ -110,6 +121,12 @@ impl std::fmt::Display for Finding {
                     "stored checkpoint at size `{size}` is not signed by the log key"
                 )
             }
+            Finding::TileMismatch { tile } => write!(
+                formatter,
+                "stored tile `{tile}` (entries `{}` to `{}`) does not match the entries",
+                tile * TILE_WIDTH,
+                tile * TILE_WIDTH + TILE_WIDTH - 1
+            ),
         }
     }
 }
@@ -158,54 +175,142 @@ impl VerifyReport {
 pub enum VerifyError {
     #[error("trusted checkpoint does not verify: {0}")]
     TrustedCheckpoint(#[from] NoteError),
-    #[error("sqlite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Store(#[from] AuditStoreError),
 }
 
-/// Recomputes the log at `log_path` from its stored leaves and checks it
-/// against `trusted_checkpoint` (a signed note by `log_key`).
+/// Recomputes the log in the SQLite file at `log_path` (opened read-only;
+/// a missing file is an error) and checks it against `trusted_checkpoint`
+/// (a signed note by `log_key`). See `verify_store`.
 pub fn verify(
     log_path: &Path,
     trusted_checkpoint: &str,
     log_key: &NoteVerifier,
 ) -> Result<VerifyReport, VerifyError> {
     let checkpoint = Checkpoint::open(trusted_checkpoint, log_key)?;
-    let connection = Connection::open_with_flags(log_path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let store = SqliteAuditStore::open_read_only(log_path)?;
+    verify_opened(&store, checkpoint, log_key)
+}
+
+/// Recomputes the log in `store` (either backend) from its stored leaves
+/// and checks it against `trusted_checkpoint`, a signed note by `log_key`,
+/// and against every checkpoint stored in it.
+pub fn verify_store(
+    store: &dyn AuditStore,
+    trusted_checkpoint: &str,
+    log_key: &NoteVerifier,
+) -> Result<VerifyReport, VerifyError> {
+    let checkpoint = Checkpoint::open(trusted_checkpoint, log_key)?;
+    verify_opened(store, checkpoint, log_key)
+}
+
+/// The perfect subtrees covering the leaves pushed so far, largest first:
+/// the tree head at the current size in O(log n) memory.
+#[derive(Default)]
+struct CompactRange {
+    /// `(level, hash)`, levels strictly decreasing.
+    subtrees: Vec<(u32, Hash)>,
+    size: u64,
+}
+
+impl CompactRange {
+    fn push(&mut self, hash: Hash) {
+        let mut carry = (0u32, hash);
+        while let Some(&(level, left)) = self.subtrees.last() {
+            if level != carry.0 {
+                break;
+            }
+            self.subtrees.pop();
+            carry = (level + 1, node_hash(&left, &carry.1));
+        }
+        self.subtrees.push(carry);
+        self.size += 1;
+    }
+
+    fn root(&self) -> Hash {
+        let mut subtrees = self.subtrees.iter().rev();
+        let Some(&(_, mut root)) = subtrees.next() else {
+            return empty_root();
+        };
+        for (_, left) in subtrees {
+            root = node_hash(left, &root);
+        }
+        root
+    }
+}
+
+fn verify_opened(
+    store: &dyn AuditStore,
+    checkpoint: Checkpoint,
+    log_key: &NoteVerifier,
+) -> Result<VerifyReport, VerifyError> {
     let mut findings = Vec::new();
-    let mut tree = MemoryTree::new();
+
+    // Every signed tree head available: the trusted one and those stored.
+    let mut signed_heads: Vec<(u64, Hash)> = vec![(checkpoint.size, checkpoint.root)];
+    let mut stored_checkpoints_verified = 0;
+    for (size, note) in store.checkpoints()? {
+        let size = u64::try_from(size).unwrap_or(u64::MAX);
+        match Checkpoint::open(&note, log_key) {
+            Ok(stored) if stored.size == size && stored.origin == checkpoint.origin => {
+                stored_checkpoints_verified += 1;
+                signed_heads.push((stored.size, stored.root));
+            }
+            _ => findings.push(Finding::ForgedCheckpoint { size }),
+        }
+    }
+    signed_heads.sort_unstable();
+    signed_heads.dedup();
+
+    // Tiles are checked when the store has them (a log file from before
+    // tiles has none, and a read-only copy cannot get them).
+    let stored_tile_roots = store.tile_roots().ok();
+    // After a gap or a moved row every later block is shifted: comparing
+    // tiles then would only repeat the row-level finding thousands of times.
+    let mut rows_in_place = true;
+
+    // Heads at each signed size, computed as the scan passes that size.
+    let mut computed_heads: Vec<(u64, Hash)> = Vec::new();
+    let signed_sizes: Vec<u64> = signed_heads.iter().map(|(size, _)| *size).collect();
+    let mut next_head = 0;
+    let mut range = CompactRange::default();
+    let mut block: Vec<Hash> = Vec::with_capacity(TILE_WIDTH as usize);
+    record_heads(&range, &signed_sizes, &mut next_head, &mut computed_heads);
+
     let mut stored_rows = 0u64;
-    {
-        let mut statement =
-            connection.prepare("SELECT idx, leaf, leaf_hash FROM entries ORDER BY idx")?;
-        let mut rows = statement.query([])?;
-        let mut expected_index = 0u64;
-        while let Some(row) = rows.next()? {
+    let mut expected_index = 0u64;
+    let mut after = None;
+    loop {
+        let rows = store.rows_after(after, SCAN_PAGE)?;
+        let Some(last) = rows.last() else { break };
+        after = Some(last.index);
+        for row in rows {
             stored_rows += 1;
-            let stored_index = u64::try_from(row.get::<_, i64>(0)?).unwrap_or(u64::MAX);
+            let stored_index = u64::try_from(row.index).unwrap_or(u64::MAX);
             if stored_index != expected_index {
                 findings.push(Finding::Gap {
                     index: expected_index,
                     next_stored: stored_index,
                 });
+                rows_in_place = false;
             }
             expected_index = stored_index.saturating_add(1);
             // Rows are named by their stored index, the one an auditor would
             // query; the tree is rebuilt in storage order, the order any proof
             // served from this store would use.
-            let leaf: Vec<u8> = row.get(1)?;
-            let stored_hash: Vec<u8> = row.get(2)?;
-            let computed = leaf_hash(&leaf);
-            if stored_hash.as_slice() != computed.as_slice() {
+            let computed = leaf_hash(&row.leaf);
+            if row.leaf_hash.as_slice() != computed.as_slice() {
                 findings.push(Finding::LeafHashMismatch {
                     index: stored_index,
                 });
             }
-            match decode_leaf(&leaf) {
+            match decode_leaf(&row.leaf) {
                 Ok(decoded) if decoded.index != stored_index => {
                     findings.push(Finding::Misplaced {
                         index: stored_index,
                         claims: decoded.index,
                     });
+                    rows_in_place = false;
                 }
                 Ok(_) => {}
                 Err(error) => findings.push(Finding::Malformed {
@@ -213,33 +318,20 @@ pub fn verify(
                     reason: error.to_string(),
                 }),
             }
-            tree.push_leaf_hash(computed);
-        }
-    }
-
-    // Every signed tree head available: the trusted one and those stored.
-    let mut signed_heads: Vec<(u64, Hash)> = vec![(checkpoint.size, checkpoint.root)];
-    let mut stored_checkpoints_verified = 0;
-    {
-        let mut statement =
-            connection.prepare("SELECT size, note FROM checkpoints ORDER BY size")?;
-        let mut rows = statement.query([])?;
-        while let Some(row) = rows.next()? {
-            let size = u64::try_from(row.get::<_, i64>(0)?).unwrap_or(u64::MAX);
-            let note: String = row.get(1)?;
-            match Checkpoint::open(&note, log_key) {
-                Ok(stored) if stored.size == size && stored.origin == checkpoint.origin => {
-                    stored_checkpoints_verified += 1;
-                    signed_heads.push((stored.size, stored.root));
+            range.push(computed);
+            record_heads(&range, &signed_sizes, &mut next_head, &mut computed_heads);
+            block.push(computed);
+            if block.len() as u64 == TILE_WIDTH {
+                let tile = range.size / TILE_WIDTH - 1;
+                if let Some(roots) = stored_tile_roots.as_ref().filter(|_| rows_in_place) {
+                    check_tile(store, roots, tile, &block, &mut findings)?;
                 }
-                _ => findings.push(Finding::ForgedCheckpoint { size }),
+                block.clear();
             }
         }
     }
-    signed_heads.sort_unstable();
-    signed_heads.dedup();
 
-    let recomputed_size = tree.len();
+    let recomputed_size = range.size;
     let largest_signed = signed_heads
         .iter()
         .map(|(size, _)| *size)
@@ -252,22 +344,15 @@ pub fn verify(
         });
     }
     let mut last_matching = 0;
-    for (size, expected) in signed_heads
-        .iter()
-        .filter(|(size, _)| *size <= recomputed_size)
-    {
-        // INVARIANT: size <= tree.len(), so root() cannot fail.
-        let Ok(computed) = tree.root(*size) else {
-            continue;
-        };
-        if &computed == expected {
+    for ((size, expected), (_, computed)) in signed_heads.iter().zip(&computed_heads) {
+        if computed == expected {
             last_matching = *size;
             continue;
         }
         findings.push(Finding::RootMismatch {
             size: *size,
             expected_root: to_hex(expected),
-            computed_root: to_hex(&computed),
+            computed_root: to_hex(computed),
             first_bad_from: last_matching,
             first_bad_before: *size,
         });
@@ -279,4 +364,51 @@ pub fn verify(
         stored_checkpoints_verified,
         findings,
     })
+}
+
+/// Records the head at every signed size equal to the current size.
+fn record_heads(
+    range: &CompactRange,
+    signed_sizes: &[u64],
+    next_head: &mut usize,
+    computed_heads: &mut Vec<(u64, Hash)>,
+) {
+    while let Some(&size) = signed_sizes.get(*next_head) {
+        if size != range.size {
+            break;
+        }
+        computed_heads.push((size, range.root()));
+        *next_head += 1;
+    }
+}
+
+/// Compares stored tile `tile` with the one recomputed from `block`. A
+/// missing tile is not a finding: tiles are rebuilt from entries at open.
+fn check_tile(
+    store: &dyn AuditStore,
+    stored_roots: &[(i64, Vec<u8>)],
+    tile: u64,
+    block: &[Hash],
+    findings: &mut Vec<Finding>,
+) -> Result<(), VerifyError> {
+    let Some(recomputed) = tile_from_leaf_hashes(tile, block) else {
+        return Ok(());
+    };
+    let stored_root = i64::try_from(tile).ok().and_then(|tile| {
+        stored_roots
+            .binary_search_by_key(&tile, |(index, _)| *index)
+            .ok()
+            .and_then(|at| stored_roots.get(at))
+            .map(|(_, root)| root)
+    });
+    let stored_hashes = store.tile(tile)?;
+    let root_differs =
+        stored_root.is_some_and(|root| root.as_slice() != recomputed.root.as_slice());
+    let hashes_differ = stored_hashes
+        .as_ref()
+        .is_some_and(|hashes| hashes != &recomputed.hashes);
+    if root_differs || hashes_differ {
+        findings.push(Finding::TileMismatch { tile });
+    }
+    Ok(())
 }

@@ -1,11 +1,18 @@
 //! Integration tests of custos-audit, one binary: outside vectors, property
-//! tests against a naive model, the SQLite log and tamper detection.
+//! tests against a naive model, the conformance and tamper suites run
+//! against SQLite and PostgreSQL (`backends.rs`), and the SQLite path API.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[macro_use]
+mod backends;
+mod conformance;
 mod golden;
 mod log;
 mod model;
 mod notes;
 mod properties;
+mod tamper;
 mod vectors;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
