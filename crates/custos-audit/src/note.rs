@@ -120,6 +120,24 @@ impl NoteSigner {
         Ok(signer)
     }
 
+    /// A signer from a 32-byte Ed25519 seed (e.g. fresh OS randomness).
+    pub fn from_seed(name: &str, seed: [u8; 32]) -> Result<Self, NoteError> {
+        Self::new(name, SigningKey::from_bytes(&seed))
+    }
+
+    /// The `PRIVATE+KEY+<name>+<hex id>+<base64(0x01 || seed)>` text that
+    /// [`NoteSigner::parse`] reads. Secret: store it like a password.
+    pub fn encode_private(&self) -> String {
+        let mut material = vec![TYPE_ED25519];
+        material.extend_from_slice(self.key.as_bytes());
+        format!(
+            "PRIVATE+KEY+{}+{}+{}",
+            self.name,
+            hex_id(self.verifier().key_id()),
+            BASE64.encode(material)
+        )
+    }
+
     pub fn name(&self) -> &str {
         &self.name
     }

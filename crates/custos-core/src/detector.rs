@@ -87,6 +87,11 @@ impl Marks {
             .filter(move |m| m.since <= now && now < m.until)
     }
 
+    /// Every mark held (expired ones included until [`Marks::expire`]).
+    pub fn iter(&self) -> impl Iterator<Item = &Mark> + '_ {
+        self.by_entity.values().flatten()
+    }
+
     /// Drops expired marks.
     pub fn expire(&mut self, now: EventTime) {
         self.by_entity.retain(|_, marks| {

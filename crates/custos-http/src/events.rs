@@ -208,7 +208,7 @@ fn not_in_future(event: Event, context: &DecodeContext<'_>) -> Result<Event, Rej
 
 /// The store record of an accepted event: its original text, unknown
 /// fields included, and the columns the store indexes.
-fn new_event(event: Event, raw: &str) -> NewEvent {
+pub(crate) fn new_event(event: Event, raw: &str) -> NewEvent {
     let directory = match &event.body {
         EventBody::Agent(agent) => Some((DirectoryKind::Agent, agent.agent_id.as_str())),
         EventBody::Customer(customer) => {

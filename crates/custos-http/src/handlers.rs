@@ -123,7 +123,11 @@ pub(crate) async fn ingest_events(
 
 /// Reads at most `limit` bytes; a longer body is a 413, whether its
 /// `Content-Length` says so up front or it just keeps coming.
-async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Bytes, ApiError> {
+pub(crate) async fn read_body(
+    body: Body,
+    headers: &HeaderMap,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
     let too_large = || {
         ApiError::new(
             ErrorCode::PayloadTooLarge,

@@ -20,6 +20,7 @@ mod ingest;
 mod metrics;
 mod openapi;
 mod routes;
+mod services;
 
 pub use crate::auth::{DigestParse, Scope, TokenSpec, parse_sha256_hex, token_sha256};
 pub use crate::error::{ApiError, ErrorCode, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE};
@@ -28,6 +29,7 @@ pub use crate::ingest::{IngestError, Ingestor};
 pub use crate::metrics::{METRICS_CONTENT_TYPE, Metrics};
 pub use crate::openapi::OPENAPI_JSON;
 pub use crate::routes::{Endpoint, HttpMethod, ROUTES, RouteSpec, router, serve};
+pub use crate::services::{MessageScorer, Services};
 
 use custos_store::Store;
 use std::sync::Arc;
@@ -79,6 +81,8 @@ pub struct AppState {
     /// Bounds how many request bodies are parsed at once, so parsing never
     /// takes every core from the ingest thread that commits the results.
     decode_slots: Arc<Semaphore>,
+    /// The decision APIs beside ingest; `None` parts answer 503.
+    pub services: Services,
 }
 
 impl AppState {
@@ -100,6 +104,14 @@ impl AppState {
             ingestor,
             pipeline_running,
             decode_slots: Arc::new(Semaphore::new(cores.saturating_sub(1).max(1))),
+            services: Services::default(),
         })
+    }
+
+    /// Wires in the decision APIs (`/v1/actions/evaluate`, `/v1/messages`,
+    /// `/v1/audit/...`).
+    pub fn with_services(mut self, services: Services) -> AppState {
+        self.services = services;
+        self
     }
 }

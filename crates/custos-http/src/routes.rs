@@ -10,6 +10,7 @@ use crate::AppState;
 use crate::auth::{Scope, authorize};
 use crate::error::{ApiError, ErrorCode};
 use crate::handlers;
+use crate::services;
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{Method, Uri};
@@ -60,6 +61,12 @@ pub enum Endpoint {
     Ready,
     Metrics,
     OpenApi,
+    EvaluateAction,
+    ScoreMessage,
+    AuditCheckpoint,
+    AuditEntries,
+    AuditInclusion,
+    AuditConsistency,
 }
 
 /// One route: method, path, and the scope a token needs (`None`: no
@@ -112,6 +119,45 @@ pub const ROUTES: &[RouteSpec] = &[
         scope: None,
         endpoint: Endpoint::OpenApi,
     },
+    // The exchange's own systems ask for decisions with the same token
+    // they send events with.
+    RouteSpec {
+        method: HttpMethod::Post,
+        path: "/v1/actions/evaluate",
+        scope: Some(Scope::Ingest),
+        endpoint: Endpoint::EvaluateAction,
+    },
+    RouteSpec {
+        method: HttpMethod::Post,
+        path: "/v1/messages",
+        scope: Some(Scope::Ingest),
+        endpoint: Endpoint::ScoreMessage,
+    },
+    // Audit entries hold commitments, never customer ids: `read` suffices.
+    RouteSpec {
+        method: HttpMethod::Get,
+        path: "/v1/audit/checkpoint",
+        scope: Some(Scope::Read),
+        endpoint: Endpoint::AuditCheckpoint,
+    },
+    RouteSpec {
+        method: HttpMethod::Get,
+        path: "/v1/audit/entries",
+        scope: Some(Scope::Read),
+        endpoint: Endpoint::AuditEntries,
+    },
+    RouteSpec {
+        method: HttpMethod::Get,
+        path: "/v1/audit/proof/inclusion",
+        scope: Some(Scope::Read),
+        endpoint: Endpoint::AuditInclusion,
+    },
+    RouteSpec {
+        method: HttpMethod::Get,
+        path: "/v1/audit/proof/consistency",
+        scope: Some(Scope::Read),
+        endpoint: Endpoint::AuditConsistency,
+    },
 ];
 
 impl Endpoint {
@@ -124,6 +170,12 @@ impl Endpoint {
             Endpoint::Ready => on(filter, handlers::ready),
             Endpoint::Metrics => on(filter, handlers::metrics),
             Endpoint::OpenApi => on(filter, handlers::openapi),
+            Endpoint::EvaluateAction => on(filter, services::evaluate_action),
+            Endpoint::ScoreMessage => on(filter, services::score_message),
+            Endpoint::AuditCheckpoint => on(filter, services::audit_checkpoint),
+            Endpoint::AuditEntries => on(filter, services::audit_entries),
+            Endpoint::AuditInclusion => on(filter, services::audit_inclusion),
+            Endpoint::AuditConsistency => on(filter, services::audit_consistency),
         }
     }
 }

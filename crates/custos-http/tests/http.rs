@@ -1331,3 +1331,299 @@ async fn a_batch_the_store_refuses_fails_alone() {
     }
     assert!(ingestor.is_running());
 }
+
+// ---------------------------------------------------------------- services
+
+fn post_json(uri: &str, token: Option<&str>, body: &Value) -> Request<Body> {
+    let mut request = Request::builder()
+        .method(Method::POST)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(token) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    request.body(Body::from(body.to_string())).unwrap()
+}
+
+fn with_services(services: custos_http::Services) -> TestApp {
+    let mut app = app();
+    app.state = app.state.clone().with_services(services);
+    app.router = router(app.state.clone());
+    app
+}
+
+fn withdrawal(ts: &str, device: &str, country: &str, amount: f64, destination: &str) -> Value {
+    json!({
+        "type": "customer_action", "ts": ts, "customer_id": "c-1", "action": "withdrawal",
+        "ip": "198.51.100.4", "device_id": device,
+        "geo": {"country": country, "lat": 40.7, "lon": -74.0},
+        "amount_usd": amount, "asset": "BTC", "destination": destination
+    })
+}
+
+#[tokio::test]
+async fn actions_are_decided_by_the_shared_engine_with_reasons() {
+    let handle = custos_risk::RiskHandle::new(
+        custos_risk::ActionRisk::new(custos_risk::RiskConfig::default()).unwrap(),
+    );
+    // The pipeline side learns a month of routine withdrawals.
+    let mut detector =
+        handle.detector(custos_risk::ActionRisk::new(custos_risk::RiskConfig::default()).unwrap());
+    let mut ctx = custos_core::Context::default();
+    let start = now_micros() - 40 * 86_400_000_000;
+    for day in 0..30 {
+        let ts = EventTime::from_micros(start + day * 86_400_000_000).to_string();
+        let line = withdrawal(&ts, "fp-home", "US", 120.0, "bc1-home").to_string();
+        let event = custos_core::parse::parse_event(&line, || format!("w{day}")).unwrap();
+        ctx.now = event.ts;
+        custos_core::Detector::observe(&mut detector, &event, &mut ctx);
+    }
+    let app = with_services(custos_http::Services {
+        risk: Some(handle),
+        ..custos_http::Services::default()
+    });
+    let ts = EventTime::from_micros(now_micros() - 60_000_000).to_string();
+    let routine = withdrawal(&ts, "fp-home", "US", 120.0, "bc1-home");
+    let reply = send(
+        &app.router,
+        post_json("/v1/actions/evaluate", Some(INGEST_TOKEN), &routine),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(
+        reply.json()["decision"]["outcome"],
+        "allow",
+        "{}",
+        reply.text()
+    );
+
+    // A drain from a new device in another country, to a new address, with
+    // no `type` and no `ts` (both defaulted).
+    let mut drain = withdrawal(&ts, "fp-new", "NG", 90_000.0, "bc1-thief");
+    drain.as_object_mut().unwrap().remove("type");
+    drain.as_object_mut().unwrap().remove("ts");
+    let reply = send(
+        &app.router,
+        post_json("/v1/actions/evaluate", Some(INGEST_TOKEN), &drain),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let decision = &reply.json()["decision"];
+    assert_ne!(decision["outcome"], "allow", "{decision}");
+    let codes: Vec<&str> = decision["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.iter().all(|c| c.starts_with("v1.")), "{codes:?}");
+    assert!(codes.contains(&"v1.new_device"), "{codes:?}");
+    // Nothing was stored: evaluation is not ingestion.
+    assert!(all_events(app.store.as_ref()).is_empty());
+
+    // Bad input names the field.
+    let mut bad = routine.clone();
+    bad["amount_usd"] = json!("lots");
+    let reply = send(
+        &app.router,
+        post_json("/v1/actions/evaluate", Some(INGEST_TOKEN), &bad),
+    )
+    .await;
+    let body = assert_problem(&reply, StatusCode::BAD_REQUEST, "invalid-body");
+    assert_eq!(body["errors"][0]["pointer"], "/amount_usd", "{body}");
+    let mut wrong = routine.clone();
+    wrong["type"] = json!("message");
+    let reply = send(
+        &app.router,
+        post_json("/v1/actions/evaluate", Some(INGEST_TOKEN), &wrong),
+    )
+    .await;
+    let body = assert_problem(&reply, StatusCode::BAD_REQUEST, "invalid-body");
+    assert_eq!(body["errors"][0]["pointer"], "/type", "{body}");
+    let reply = send(
+        &app.router,
+        post_json("/v1/actions/evaluate", Some(READ_TOKEN), &routine),
+    )
+    .await;
+    assert_problem(&reply, StatusCode::FORBIDDEN, "forbidden");
+    let reply = send(
+        &app.router,
+        post_json("/v1/actions/evaluate", None, &routine),
+    )
+    .await;
+    assert_problem(&reply, StatusCode::UNAUTHORIZED, "unauthenticated");
+}
+
+#[tokio::test]
+async fn a_server_without_a_service_says_so() {
+    let app = app();
+    let body = json!({"customer_id": "c-1", "action": "login"});
+    let reply = send(
+        &app.router,
+        post_json("/v1/actions/evaluate", Some(INGEST_TOKEN), &body),
+    )
+    .await;
+    assert_problem(&reply, StatusCode::SERVICE_UNAVAILABLE, "unavailable");
+    let reply = send(&app.router, get("/v1/audit/checkpoint", Some(READ_TOKEN))).await;
+    assert_problem(&reply, StatusCode::SERVICE_UNAVAILABLE, "unavailable");
+    let reply = send(
+        &app.router,
+        post_json("/v1/messages", Some(INGEST_TOKEN), &json!({"text": "hi"})),
+    )
+    .await;
+    assert_problem(&reply, StatusCode::SERVICE_UNAVAILABLE, "unavailable");
+}
+
+#[tokio::test]
+async fn messages_are_scored_and_recorded_for_the_pipeline() {
+    let scorer =
+        custos_http::MessageScorer::new(custos_conversation::ConversationConfig::default())
+            .unwrap();
+    let app = with_services(custos_http::Services {
+        messages: Some(Arc::new(scorer)),
+        ..custos_http::Services::default()
+    });
+    let ts = EventTime::from_micros(now_micros() - 1_000_000).to_string();
+    let message = json!({
+        "type": "message", "ts": ts, "id": "m-1", "conversation_id": "conv-9", "channel": "phone",
+        "direction": "inbound", "sender_role": "unknown", "customer_id": "c-1",
+        "text": "This is the exchange security team, your account is at risk. Read me the code we just sent you."
+    });
+    let reply = send(
+        &app.router,
+        post_json("/v1/messages", Some(INGEST_TOKEN), &message),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let verdict = reply.json();
+    assert_eq!(verdict["id"], "m-1");
+    assert_eq!(verdict["verdict"], "scam", "{verdict}");
+    let stored = all_events(app.store.as_ref());
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].seq, verdict["seq"].as_u64().unwrap());
+    assert_eq!(stored[0].event_type, "message");
+
+    let benign = json!({
+        "conversation_id": "conv-10", "channel": "chat", "direction": "outbound",
+        "sender_role": "customer", "customer_id": "c-2",
+        "text": "Hi, my withdrawal has been pending for three hours, can you check?"
+    });
+    let reply = send(
+        &app.router,
+        post_json("/v1/messages", Some(INGEST_TOKEN), &benign),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(reply.json()["verdict"], "benign", "{}", reply.text());
+
+    let reply = send(
+        &app.router,
+        post_json(
+            "/v1/messages",
+            Some(INGEST_TOKEN),
+            &json!({"conversation_id": "c"}),
+        ),
+    )
+    .await;
+    let body = assert_problem(&reply, StatusCode::BAD_REQUEST, "invalid-body");
+    assert!(body["errors"][0]["pointer"].is_string(), "{body}");
+}
+
+#[tokio::test]
+async fn audit_proofs_verify_against_the_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let signer = custos_audit::NoteSigner::from_seed("test.example/audit", [3u8; 32]).unwrap();
+    let verifier = signer.verifier();
+    let mut log =
+        custos_audit::AuditLog::open(&dir.path().join("audit.db"), "test.example/audit", signer)
+            .unwrap();
+    let log_handle = |log| Arc::new(std::sync::Mutex::new(log));
+    let entry = |i: u64| custos_audit::AuditEntry {
+        kind: "access".into(),
+        ts: "2025-01-01T00:00:00Z".into(),
+        actor: format!("a-{i}"),
+        subject_commitment: "00ff".into(),
+        details: json!({"seq": i}),
+    };
+    log.append(&(0..5).map(entry).collect::<Vec<_>>()).unwrap();
+    let shared = log_handle(log);
+    let app = with_services(custos_http::Services {
+        audit: Some(shared.clone()),
+        ..custos_http::Services::default()
+    });
+    let reply = send(&app.router, get("/v1/audit/checkpoint", Some(READ_TOKEN))).await;
+    assert_problem(&reply, StatusCode::NOT_FOUND, "not-found");
+
+    shared.lock().unwrap().checkpoint().unwrap();
+    shared
+        .lock()
+        .unwrap()
+        .append(&(5..9).map(entry).collect::<Vec<_>>())
+        .unwrap();
+    shared.lock().unwrap().checkpoint().unwrap();
+    let reply = send(&app.router, get("/v1/audit/checkpoint", Some(READ_TOKEN))).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let checkpoint = reply.json();
+    assert_eq!(checkpoint["size"], 9);
+    let opened =
+        custos_audit::Checkpoint::open(checkpoint["note"].as_str().unwrap(), &verifier).unwrap();
+    assert_eq!(opened.size, 9);
+
+    let reply = send(
+        &app.router,
+        get("/v1/audit/proof/inclusion?index=6&size=9", Some(READ_TOKEN)),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let proof = reply.json();
+    let decode = |v: &Value| custos_audit::api::decode_hash(v.as_str().unwrap()).unwrap();
+    let path: Vec<custos_audit::Hash> = proof["proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(decode)
+        .collect();
+    custos_audit::verify_inclusion(6, 9, &decode(&proof["leaf_hash"]), &path, &opened.root)
+        .unwrap();
+
+    let reply = send(
+        &app.router,
+        get("/v1/audit/proof/consistency?old=5&new=9", Some(READ_TOKEN)),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert!(!reply.json()["proof"].as_array().unwrap().is_empty());
+
+    let reply = send(
+        &app.router,
+        get("/v1/audit/entries?start=2&end=4", Some(READ_TOKEN)),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let entries = reply.json();
+    assert_eq!(entries["entries"].as_array().unwrap().len(), 2);
+    assert_eq!(entries["entries"][0]["entry"]["actor"], "a-2");
+
+    for (uri, parameter) in [
+        ("/v1/audit/proof/inclusion?index=9&size=9", None),
+        ("/v1/audit/proof/inclusion?index=1", Some("size")),
+        ("/v1/audit/proof/inclusion?index=x&size=9", Some("index")),
+        ("/v1/audit/entries?start=1&end=2&start=3", Some("start")),
+        ("/v1/audit/entries?start=4&end=2", Some("end")),
+        ("/v1/audit/proof/consistency?old=1&new=99", None),
+    ] {
+        let reply = send(&app.router, get(uri, Some(READ_TOKEN))).await;
+        let body = assert_problem(&reply, StatusCode::BAD_REQUEST, "invalid-parameter");
+        if let Some(parameter) = parameter {
+            assert_eq!(body["errors"][0]["parameter"], parameter, "{uri}: {body}");
+        }
+    }
+    let reply = send(&app.router, get("/v1/audit/entries?start=0&end=1", None)).await;
+    assert_problem(&reply, StatusCode::UNAUTHORIZED, "unauthenticated");
+    let reply = send(
+        &app.router,
+        get("/v1/audit/entries?start=0&end=1", Some(INGEST_TOKEN)),
+    )
+    .await;
+    assert_problem(&reply, StatusCode::FORBIDDEN, "forbidden");
+}

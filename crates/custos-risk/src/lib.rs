@@ -24,6 +24,7 @@ pub mod geo;
 pub mod profile;
 pub mod protection;
 pub mod rules;
+pub mod shared;
 pub mod signal;
 
 pub use assess::{ActionRequest, Assessment, Facts, MarkFact};
@@ -40,4 +41,5 @@ pub use protection::{
     ProtectionError, ProtectionRecord,
 };
 pub use rules::{DEFAULT_RULES, RuleError, RuleSet, SequenceMatch};
+pub use shared::{CustomerMarks, RiskHandle, SharedActionRisk};
 pub use signal::{Fired, SignalClass, SignalKind, SignalSet};

@@ -29,9 +29,19 @@ pub enum AuditCommand {
     /// Check a log against a checkpoint you trust: reports any modified,
     /// deleted, reordered or truncated entry, or a fork, with the first bad index.
     Verify {
-        /// The log's SQLite file.
-        #[arg(long)]
-        log: PathBuf,
+        /// The log's SQLite file (`DATA_DIR/audit.db` of `serve`).
+        #[arg(
+            long,
+            required_unless_present = "database_url",
+            conflicts_with = "database_url"
+        )]
+        log: Option<PathBuf>,
+        /// Or the PostgreSQL database holding the log.
+        #[arg(long, env = "CUSTOS_AUDIT_VERIFY_DATABASE_URL", hide_env_values = true)]
+        database_url: Option<String>,
+        /// The log's schema in PostgreSQL.
+        #[arg(long, default_value = custos_audit::DEFAULT_POSTGRES_SCHEMA)]
+        schema: String,
         /// A signed checkpoint saved earlier (signed-note text).
         #[arg(long)]
         checkpoint: PathBuf,
@@ -86,6 +96,8 @@ pub fn audit(command: AuditCommand) -> anyhow::Result<()> {
     match command {
         AuditCommand::Verify {
             log,
+            database_url,
+            schema,
             checkpoint,
             key,
         } => {
@@ -93,8 +105,17 @@ pub fn audit(command: AuditCommand) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot read checkpoint `{}`", checkpoint.display()))?;
             let verifier = custos_audit::NoteVerifier::parse(key.trim())
                 .context("`--key` is not a note verifier")?;
-            let report = custos_audit::verify(&log, &trusted, &verifier)
-                .with_context(|| format!("cannot verify `{}`", log.display()))?;
+            let report = match (&log, &database_url) {
+                (Some(log), _) => custos_audit::verify(log, &trusted, &verifier)
+                    .with_context(|| format!("cannot verify `{}`", log.display()))?,
+                (None, Some(url)) => {
+                    let store = custos_audit::PostgresAuditStore::connect_with_schema(url, &schema)
+                        .context("cannot open the audit log in PostgreSQL")?;
+                    custos_audit::verify_store(&store, &trusted, &verifier)
+                        .with_context(|| format!("cannot verify schema `{schema}`"))?
+                }
+                (None, None) => bail!("give `--log FILE` or `--database-url URL`"),
+            };
             println!(
                 "custos audit verify: checkpoint size {}, {} rows stored, {} stored checkpoints verified",
                 report.checkpoint.size, report.stored_rows, report.stored_checkpoints_verified

@@ -58,6 +58,21 @@ pub struct Config {
     /// Conversation guard (`CUSTOS_CONVERSATION_<KEY>`).
     pub conversation: custos_conversation::ConversationConfig,
     pub webhooks: WebhooksSection,
+    pub audit: AuditSection,
+}
+
+/// `[audit]`: the tamper-evident log `serve` keeps.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditSection {
+    /// Names the log in its signed checkpoints (`CUSTOS_AUDIT_ORIGIN`).
+    pub origin: Option<String>,
+    /// Checkpoint at least this often while entries arrive (`CUSTOS_AUDIT_CHECKPOINT_EVERY_SECS`, default 60).
+    pub checkpoint_every_secs: Option<u64>,
+    /// ... and after this many entries (`CUSTOS_AUDIT_CHECKPOINT_EVERY_ENTRIES`, default 10000).
+    pub checkpoint_every_entries: Option<u64>,
+    /// Schema of the log on PostgreSQL (`CUSTOS_AUDIT_POSTGRES_SCHEMA`, default `custos_audit`).
+    pub postgres_schema: Option<String>,
 }
 
 /// `[webhooks]`: where `serve` POSTs matching alerts, signed.
@@ -130,6 +145,7 @@ pub struct Settings {
     pub http: HttpSettings,
     pub detectors: DetectorSettings,
     pub webhooks: Option<crate::webhook::WebhookSettings>,
+    pub audit: crate::audit::AuditSettings,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -223,6 +239,16 @@ impl Config {
             number(env, "CUSTOS_WEBHOOKS_MAX_ATTEMPTS")?.or(self.webhooks.max_attempts);
         self.webhooks.backoff_ms =
             number(env, "CUSTOS_WEBHOOKS_BACKOFF_MS")?.or(self.webhooks.backoff_ms);
+        if let Some(v) = env.get("CUSTOS_AUDIT_ORIGIN") {
+            self.audit.origin = Some(v);
+        }
+        if let Some(v) = env.get("CUSTOS_AUDIT_POSTGRES_SCHEMA") {
+            self.audit.postgres_schema = Some(v);
+        }
+        self.audit.checkpoint_every_secs =
+            number(env, "CUSTOS_AUDIT_CHECKPOINT_EVERY_SECS")?.or(self.audit.checkpoint_every_secs);
+        self.audit.checkpoint_every_entries = number(env, "CUSTOS_AUDIT_CHECKPOINT_EVERY_ENTRIES")?
+            .or(self.audit.checkpoint_every_entries);
         if let Some(list) = env.get("CUSTOS_AUTH_TOKENS") {
             for (i, item) in list.split(',').filter(|s| !s.trim().is_empty()).enumerate() {
                 let mut parts = item.trim().splitn(3, ':');
@@ -327,6 +353,30 @@ impl Config {
             .validate()
             .map_err(|e| anyhow::anyhow!("`behavior`: {e}"))?;
         let webhooks = resolve_webhooks(self.webhooks)?;
+        let audit_defaults = crate::audit::AuditSettings::default();
+        let audit = crate::audit::AuditSettings {
+            origin: self.audit.origin.unwrap_or(audit_defaults.origin),
+            checkpoint_every_secs: self
+                .audit
+                .checkpoint_every_secs
+                .unwrap_or(audit_defaults.checkpoint_every_secs),
+            checkpoint_every_entries: self
+                .audit
+                .checkpoint_every_entries
+                .unwrap_or(audit_defaults.checkpoint_every_entries),
+            postgres_schema: self
+                .audit
+                .postgres_schema
+                .unwrap_or(audit_defaults.postgres_schema),
+        };
+        if audit.origin.is_empty()
+            || audit.origin.contains(char::is_whitespace)
+            || audit.origin.contains('+')
+        {
+            bail!(
+                "`audit.origin` must be a name without spaces or `+`, like `exchange.example/audit`"
+            );
+        }
         self.conversation
             .validate()
             .map_err(|e| anyhow::anyhow!("`conversation`: {e}"))?;
@@ -339,6 +389,7 @@ impl Config {
         // read is refused at start, not in the pipeline thread.
         crate::detectors::standard(&detectors)?;
         Ok(Settings {
+            audit,
             webhooks,
             detectors,
             data_dir: self
@@ -481,6 +532,17 @@ impl Env {
 
 pub fn to_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Lowercase or uppercase hex to bytes; `None` on odd length or a non-hex digit.
+pub fn from_hex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 #[cfg(test)]
@@ -669,5 +731,9 @@ mod tests {
     fn hex_round_trip() {
         let h = custos_http::token_sha256("x");
         assert_eq!(custos_http::parse_sha256_hex(&to_hex(&h)).ok(), Some(h));
+        assert_eq!(from_hex(&to_hex(&h)).as_deref(), Some(&h[..]));
+        assert_eq!(from_hex("0aFf"), Some(vec![0x0a, 0xff]));
+        assert_eq!(from_hex("abc"), None);
+        assert_eq!(from_hex("zz"), None);
     }
 }

@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use custos_behavior::{AgentBehavior, BehaviorConfig, LeakAttribution};
 use custos_conversation::{ConversationConfig, ConversationDetector};
 use custos_core::{Detector, Pipeline, PipelineConfig};
-use custos_risk::{ActionRisk, RiskConfig};
+use custos_risk::{ActionRisk, RiskConfig, RiskHandle};
 
 /// What the detectors are configured with (resolved from the configuration).
 #[derive(Clone, Debug, Default)]
@@ -23,16 +23,43 @@ pub struct DetectorSettings {
 /// The standard detector set. Fails only when a file the configuration
 /// names (risk rules, GeoIP database) cannot be read.
 pub fn standard(settings: &DetectorSettings) -> anyhow::Result<Vec<Box<dyn Detector>>> {
+    standard_sharing(settings, None)
+}
+
+/// The standard set; with `risk`, the `action_risk` detector is the engine
+/// behind that handle (so `POST /v1/actions/evaluate` decides with what the
+/// pipeline learned), reset to a fresh state.
+pub fn standard_sharing(
+    settings: &DetectorSettings,
+    risk: Option<&RiskHandle>,
+) -> anyhow::Result<Vec<Box<dyn Detector>>> {
+    let action_risk = ActionRisk::new(settings.risk.clone()).context("`risk`")?;
+    let action_risk: Box<dyn Detector> = match risk {
+        Some(handle) => Box::new(handle.detector(action_risk)),
+        None => Box::new(action_risk),
+    };
     Ok(vec![
         Box::new(AgentBehavior::new(settings.behavior.clone())),
         Box::new(LeakAttribution::new(settings.behavior.clone())),
         Box::new(
             ConversationDetector::new(settings.conversation.clone()).context("`conversation`")?,
         ),
-        Box::new(ActionRisk::new(settings.risk.clone()).context("`risk`")?),
+        action_risk,
     ])
 }
 
 pub fn pipeline(config: &PipelineConfig, detectors: &DetectorSettings) -> anyhow::Result<Pipeline> {
     Ok(Pipeline::new(config.clone(), standard(detectors)?))
+}
+
+/// [`pipeline`] with the `action_risk` engine shared through `risk`.
+pub fn pipeline_sharing(
+    config: &PipelineConfig,
+    detectors: &DetectorSettings,
+    risk: &RiskHandle,
+) -> anyhow::Result<Pipeline> {
+    Ok(Pipeline::new(
+        config.clone(),
+        standard_sharing(detectors, Some(risk))?,
+    ))
 }

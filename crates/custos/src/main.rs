@@ -1,6 +1,7 @@
 //! The `custos` command: thin glue over the library crates.
 
 mod admin;
+mod audit;
 mod config;
 mod demo;
 mod detectors;

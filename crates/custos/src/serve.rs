@@ -19,6 +19,7 @@ pub struct Server {
     stop_pipeline: Arc<AtomicBool>,
     pipeline: Option<std::thread::JoinHandle<()>>,
     webhooks: Option<std::thread::JoinHandle<()>>,
+    audit: Option<std::thread::JoinHandle<()>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     http: Option<tokio::task::JoinHandle<()>>,
 }
@@ -64,7 +65,11 @@ impl Server {
         let progress = Arc::new(Mutex::new(Progress::default()));
         let stop_pipeline = Arc::new(AtomicBool::new(false));
 
+        let risk = custos_risk::RiskHandle::new(
+            custos_risk::ActionRisk::new(settings.detectors.risk.clone()).context("`risk`")?,
+        );
         let pipeline = {
+            let risk = risk.clone();
             let store = store.clone();
             let metrics = metrics.clone();
             let ready = ready.clone();
@@ -75,7 +80,7 @@ impl Server {
             let idle_flush = settings.idle_flush;
             std::thread::Builder::new().name("custos-pipeline".into()).spawn(move || {
                 let tailer = loop {
-                    match detectors::pipeline(&config, &detector_settings).and_then(|p| Tailer::start(store.clone(), p, idle_flush)) {
+                    match detectors::pipeline_sharing(&config, &detector_settings, &risk).and_then(|p| Tailer::start(store.clone(), p, idle_flush)) {
                         Ok(t) => break t,
                         Err(e) => {
                             tracing::warn!(error = %e, "cannot rebuild pipeline state; retrying");
@@ -116,8 +121,27 @@ impl Server {
             }
         };
 
+        let (audit_log, commitment_key) = crate::audit::open_log(settings)?;
+        let audit_log = Arc::new(Mutex::new(audit_log));
+        let audit = {
+            let pump =
+                crate::audit::AuditPump::new(store.clone(), audit_log.clone(), commitment_key)?;
+            let stop = stop_pipeline.clone();
+            std::thread::Builder::new()
+                .name("custos-audit".into())
+                .spawn(move || pump.run(&stop))?
+        };
+        let services = custos_http::Services {
+            audit: Some(audit_log),
+            risk: Some(risk),
+            messages: Some(Arc::new(
+                custos_http::MessageScorer::new(settings.detectors.conversation.clone())
+                    .context("the conversation model")?,
+            )),
+        };
         let state = AppState::new(store.clone(), http, metrics.clone(), ready.clone())
-            .context("cannot start the ingest thread")?;
+            .context("cannot start the ingest thread")?
+            .with_services(services);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let http = runtime.spawn(async move {
             if let Err(e) = custos_http::serve(listener, state, async {
@@ -134,6 +158,7 @@ impl Server {
             stop_pipeline,
             pipeline: Some(pipeline),
             webhooks,
+            audit: Some(audit),
             shutdown: Some(tx),
             http: Some(http),
         })
@@ -153,6 +178,9 @@ impl Server {
         }
         if let Some(w) = self.webhooks.take() {
             let _ = w.join();
+        }
+        if let Some(a) = self.audit.take() {
+            let _ = a.join();
         }
     }
 }
@@ -224,7 +252,7 @@ pub fn generate_token() -> anyhow::Result<String> {
     Ok(format!("custos_{}", to_hex(&bytes)))
 }
 
-fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+pub fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);

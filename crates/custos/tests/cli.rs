@@ -454,7 +454,13 @@ fn serve_on_postgresql_ingests_and_alerts() {
 
     let dir = tempfile::tempdir().unwrap();
     let token = "test-token-0123456789";
-    let (mut served, _) = start_serve_with(&dir.path().join("data"), Some(token), Some(&scoped));
+    let audit_schema = format!("{schema}_audit");
+    let (mut served, _) = start_serve_env(
+        &dir.path().join("data"),
+        Some(token),
+        Some(&scoped),
+        &[("CUSTOS_AUDIT_POSTGRES_SCHEMA", audit_schema.as_str())],
+    );
     wait_ready(&served.base);
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -495,7 +501,9 @@ fn serve_on_postgresql_ingests_and_alerts() {
     served.child.kill().unwrap();
     served.child.wait().unwrap();
     admin
-        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .batch_execute(&format!(
+            "DROP SCHEMA {schema} CASCADE; DROP SCHEMA IF EXISTS {audit_schema} CASCADE"
+        ))
         .unwrap();
     let first = &alerts["alerts"][0];
     assert_eq!(first["entity"]["id"], "a-0002", "{alerts}");
@@ -885,5 +893,153 @@ fn scan_writes_one_verdict_per_scored_line_in_input_order() {
             .any(|r| r.as_str().unwrap().contains("credential_request")),
         "{}",
         lines[0]
+    );
+}
+
+/// GET with a bearer token, as JSON.
+fn get_json(agent: &ureq::Agent, url: &str, token: &str) -> (u16, serde_json::Value) {
+    let mut r = agent
+        .get(url)
+        .header("Authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap();
+    let status = r.status().as_u16();
+    let text = r.body_mut().read_to_string().unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+fn post_json(agent: &ureq::Agent, url: &str, token: &str, body: &str) -> (u16, serde_json::Value) {
+    let mut r = agent
+        .post(url)
+        .header("Authorization", &format!("Bearer {token}"))
+        .header("Content-Type", "application/json")
+        .send(body)
+        .unwrap();
+    let status = r.status().as_u16();
+    let text = r.body_mut().read_to_string().unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+#[test]
+fn serve_audits_every_access_and_decides_actions_and_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let token = "test-token-0123456789";
+    let env = [
+        ("CUSTOS_AUDIT_CHECKPOINT_EVERY_SECS", "1"),
+        ("CUSTOS_PIPELINE_IDLE_FLUSH_SECS", "1"),
+    ];
+    let (mut served, _) = start_serve_env(&data, Some(token), None, &env);
+    wait_ready(&served.base);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let r = agent
+        .post(&format!("{}/v1/events", served.base))
+        .header("Authorization", &format!("Bearer {token}"))
+        .header("Content-Type", "application/x-ndjson")
+        .send(&std::fs::read(SAMPLE).unwrap()[..])
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    // The synchronous decisions are wired.
+    let (status, decision) = post_json(
+        &agent,
+        &format!("{}/v1/actions/evaluate", served.base),
+        token,
+        r#"{"customer_id":"c-18812","action":"withdrawal","ip":"198.51.100.4","device_id":"fp-new","amount_usd":250000.0,"asset":"XLM","destination":"GA-NEW"}"#,
+    );
+    assert_eq!(status, 200, "{decision}");
+    assert_ne!(decision["decision"]["outcome"], "allow", "{decision}");
+    let (status, verdict) = post_json(
+        &agent,
+        &format!("{}/v1/messages", served.base),
+        token,
+        r#"{"conversation_id":"conv-77","channel":"sms","direction":"inbound","sender_role":"unknown","customer_id":"c-18812","text":"Exchange security: install AnyDesk now and move your coins to the safe wallet we send you"}"#,
+    );
+    assert_eq!(status, 200, "{verdict}");
+    assert_eq!(verdict["verdict"], "scam", "{verdict}");
+
+    // Every access of the sample and the alert reach the audit log, and a
+    // checkpoint covers them.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let checkpoint = loop {
+        let (status, c) = get_json(
+            &agent,
+            &format!("{}/v1/audit/checkpoint", served.base),
+            token,
+        );
+        if status == 200 && c["size"].as_u64() >= Some(5) {
+            let (_, entries) = get_json(
+                &agent,
+                &format!("{}/v1/audit/entries?start=0&end={}", served.base, c["size"]),
+                token,
+            );
+            let kinds: Vec<&str> = entries["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["entry"]["kind"].as_str().unwrap())
+                .collect();
+            if kinds.contains(&"access") && kinds.iter().any(|k| k.starts_with("alert")) {
+                // No customer id in clear anywhere in the log.
+                assert!(!entries.to_string().contains("c-18812"), "{entries}");
+                break c;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no checkpoint with accesses and alerts: {c}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    served.child.kill().unwrap();
+    served.child.wait().unwrap();
+
+    // An auditor checks the log offline against the checkpoint they saved.
+    let checkpoint_path = dir.path().join("checkpoint.txt");
+    std::fs::write(&checkpoint_path, checkpoint["note"].as_str().unwrap()).unwrap();
+    let key = std::fs::read_to_string(data.join("audit-verifier.txt")).unwrap();
+    let log_path = data.join("audit.db");
+    let verify = || {
+        run(custos(&[
+            "audit",
+            "verify",
+            "--log",
+            log_path.to_str().unwrap(),
+            "--checkpoint",
+            checkpoint_path.to_str().unwrap(),
+            "--key",
+            key.trim(),
+        ]))
+    };
+    let out = verify();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    // Someone deletes the record of an access.
+    let db = rusqlite::Connection::open(&log_path).unwrap();
+    assert_eq!(
+        db.execute("DELETE FROM entries WHERE idx = 2", []).unwrap(),
+        1
+    );
+    drop(db);
+    let out = verify();
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("first bad index 2"),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
     );
 }

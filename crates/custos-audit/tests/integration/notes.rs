@@ -154,3 +154,18 @@ fn key_names_are_validated() {
         );
     }
 }
+
+#[test]
+fn a_signer_from_a_seed_round_trips_through_its_private_encoding() {
+    let signer = custos_audit::NoteSigner::from_seed("custos.example/audit", [7u8; 32]).unwrap();
+    let text = signer.encode_private();
+    assert!(
+        text.starts_with("PRIVATE+KEY+custos.example/audit+"),
+        "{text}"
+    );
+    let parsed = custos_audit::NoteSigner::parse(&text).unwrap();
+    assert_eq!(parsed.verifier().encode(), signer.verifier().encode());
+    let other = custos_audit::NoteSigner::from_seed("custos.example/audit", [8u8; 32]).unwrap();
+    assert_ne!(other.verifier().encode(), signer.verifier().encode());
+    assert!(!format!("{signer:?}").contains(&text[text.len() - 20..]));
+}

@@ -1,0 +1,331 @@
+//! The synchronous decision APIs beside ingest: `POST /v1/actions/evaluate`
+//! (customer action risk), `POST /v1/messages` (conversation guard), and
+//! the audit log's proofs (`/v1/audit/...`). Each runs on a blocking
+//! thread; a service the server was started without answers 503.
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorCode, ProblemItem};
+use axum::Json;
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use custos_audit::AuditLog;
+use custos_conversation::{ConversationConfig, Guard, GuardError, Scanner};
+use custos_core::EventBody;
+use custos_core::parse::parse_event;
+use custos_risk::{ActionRequest, RiskHandle};
+use serde::Serialize;
+use serde_json::Value;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The services `serve` wires in; `None` answers 503.
+#[derive(Clone, Default)]
+pub struct Services {
+    pub audit: Option<Arc<Mutex<AuditLog>>>,
+    pub risk: Option<RiskHandle>,
+    pub messages: Option<Arc<MessageScorer>>,
+}
+
+/// Scores messages in their conversations, as `custos scan` does.
+pub struct MessageScorer {
+    scanner: Mutex<Scanner<'static>>,
+}
+
+impl MessageScorer {
+    /// Loads the compiled-in model. The guard lives as long as the process
+    /// (one per server), which lets the scanner borrow it from any thread.
+    pub fn new(config: ConversationConfig) -> Result<MessageScorer, GuardError> {
+        let guard: &'static Guard = Box::leak(Box::new(Guard::new()?));
+        Ok(MessageScorer {
+            scanner: Mutex::new(Scanner::new(guard, config)),
+        })
+    }
+}
+
+fn now() -> custos_core::EventTime {
+    let micros = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64);
+    custos_core::EventTime::from_micros(micros)
+}
+
+fn not_configured(what: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::Unavailable,
+        format!("this server runs without the {what}"),
+    )
+}
+
+/// An invalid JSON body field, with its pointer.
+fn invalid_field(pointer: &str, detail: impl Into<String>) -> ApiError {
+    let detail = detail.into();
+    ApiError {
+        code: ErrorCode::InvalidBody,
+        detail: detail.clone(),
+        errors: vec![ProblemItem {
+            pointer: Some(pointer.to_owned()),
+            parameter: None,
+            detail,
+        }],
+    }
+}
+
+/// Reads a JSON object body as a contract event of `kind`: `type` may be
+/// left out, `ts` defaults to now. Returns the event and its JSON text.
+async fn body_event(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+    kind: &str,
+) -> Result<(custos_core::Event, String), ApiError> {
+    let bytes = crate::handlers::read_body(body, headers, state.settings.max_body_bytes).await?;
+    let mut value: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::new(ErrorCode::InvalidBody, format!("the body is not JSON: {e}")))?;
+    let Some(object) = value.as_object_mut() else {
+        return Err(invalid_field("", "the body must be a JSON object"));
+    };
+    match object.get("type") {
+        None => {
+            object.insert("type".into(), Value::String(kind.to_owned()));
+        }
+        Some(Value::String(t)) if t == kind => {}
+        Some(_) => return Err(invalid_field("/type", format!("`type` must be `{kind}`"))),
+    }
+    if !object.contains_key("ts") {
+        object.insert("ts".into(), Value::String(now().to_string()));
+    }
+    let text = value.to_string();
+    let event = parse_event(&text, || "api".to_owned())
+        .map_err(|r| invalid_field(&r.pointer, r.reason.clone()))?;
+    Ok((event, text))
+}
+
+#[derive(Serialize)]
+struct EvaluateBody {
+    decision: custos_risk::Decision,
+    /// Where a candidate rule set (shadow mode) would decide differently.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shadow: Option<Value>,
+}
+
+pub(crate) async fn evaluate_action(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let risk = state
+        .services
+        .risk
+        .clone()
+        .ok_or_else(|| not_configured("action risk engine"))?;
+    let (event, _) = body_event(&state, &headers, body, "customer_action").await?;
+    let decided = tokio::task::spawn_blocking(move || {
+        let EventBody::CustomerAction(action) = &event.body else {
+            return None;
+        };
+        let req = ActionRequest {
+            event_id: None,
+            ts: event.ts,
+            action,
+        };
+        Some(risk.evaluate(&req, now()))
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?
+    .ok_or_else(|| invalid_field("/type", "`type` must be `customer_action`"))?;
+    let shadow = decided.shadow.as_ref().map(|diff| {
+        serde_json::json!({
+            "outcome": diff.candidate,
+            "rules_version": diff.candidate_version,
+        })
+    });
+    Ok(Json(EvaluateBody {
+        decision: decided.decision,
+        shadow,
+    })
+    .into_response())
+}
+
+#[derive(Serialize)]
+struct MessageBody {
+    #[serde(flatten)]
+    verdict: custos_conversation::ScanLine,
+    /// The message's sequence number in the event log: the pipeline's
+    /// `conversation` detector sees it too (alerts, interception marks).
+    seq: u64,
+}
+
+pub(crate) async fn score_message(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let scorer = state
+        .services
+        .messages
+        .clone()
+        .ok_or_else(|| not_configured("conversation guard"))?;
+    let (event, text) = body_event(&state, &headers, body, "message").await?;
+    let new_event = crate::events::new_event(event, &text);
+    let receipt = state.ingestor.append(vec![new_event]).await.map_err(|e| {
+        if e.is_unavailable() {
+            ApiError::unavailable(&e)
+        } else {
+            ApiError::internal(&e)
+        }
+    })?;
+    let verdict = tokio::task::spawn_blocking(move || {
+        let mut scanner = scorer
+            .scanner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        scanner.scan_line(&text, receipt.first_seq)
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?
+    .map_err(|reason| invalid_field("/text", reason))?;
+    Ok(Json(MessageBody {
+        verdict,
+        seq: receipt.first_seq,
+    })
+    .into_response())
+}
+
+// ------------------------------------------------------------------ audit
+
+/// Parses the named non-negative integer parameters, refusing unknown or
+/// repeated ones.
+fn integer_parameters(
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    names: &[&'static str],
+) -> Result<Vec<Option<u64>>, ApiError> {
+    let Query(pairs) = query.map_err(|rejection| {
+        ApiError::new(
+            ErrorCode::InvalidParameter,
+            format!(
+                "the query string cannot be decoded: {}",
+                rejection.body_text()
+            ),
+        )
+    })?;
+    let mut values = vec![None; names.len()];
+    for (name, value) in pairs {
+        let Some(i) = names.iter().position(|n| *n == name) else {
+            return Err(ApiError::parameter(
+                &name.chars().take(64).collect::<String>(),
+                format!(
+                    "unknown parameter: expected {}",
+                    names
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        };
+        if values[i].is_some() {
+            return Err(ApiError::parameter(
+                names[i],
+                format!("`{}` is given more than once", names[i]),
+            ));
+        }
+        values[i] = Some(value.parse().map_err(|_| {
+            ApiError::parameter(names[i], format!("`{}` must be a whole number", names[i]))
+        })?);
+    }
+    Ok(values)
+}
+
+fn required(value: Option<u64>, name: &str) -> Result<u64, ApiError> {
+    value.ok_or_else(|| ApiError::parameter(name, format!("`{name}` is required")))
+}
+
+/// Runs `f` on the audit log from a blocking thread; a range or size the
+/// log does not have is the client's error.
+async fn with_log<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&AuditLog) -> Result<T, custos_audit::LogError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let log = state
+        .services
+        .audit
+        .clone()
+        .ok_or_else(|| not_configured("audit log"))?;
+    tokio::task::spawn_blocking(move || {
+        let log = log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&log)
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?
+    .map_err(|e| match e {
+        custos_audit::LogError::RangeOutOfBounds { .. } | custos_audit::LogError::Proof(_) => {
+            ApiError::new(ErrorCode::InvalidParameter, e.to_string())
+        }
+        custos_audit::LogError::NoCheckpoint => ApiError::new(ErrorCode::NotFound, e.to_string()),
+        other => ApiError::internal(&other),
+    })
+}
+
+pub(crate) async fn audit_checkpoint(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let checkpoint = with_log(&state, custos_audit::api::latest_checkpoint).await?;
+    match checkpoint {
+        Some(c) => Ok(Json(c).into_response()),
+        None => Err(ApiError::new(
+            ErrorCode::NotFound,
+            "no checkpoint has been issued yet",
+        )),
+    }
+}
+
+pub(crate) async fn audit_entries(
+    State(state): State<AppState>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let values = integer_parameters(query, &["start", "end"])?;
+    let start = required(values[0], "start")?;
+    let end = required(values[1], "end")?;
+    if end < start {
+        return Err(ApiError::parameter(
+            "end",
+            "`end` must not be below `start`",
+        ));
+    }
+    let entries = with_log(&state, move |log| {
+        custos_audit::api::entries(log, start, end)
+    })
+    .await?;
+    Ok(Json(entries).into_response())
+}
+
+pub(crate) async fn audit_inclusion(
+    State(state): State<AppState>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let values = integer_parameters(query, &["index", "size"])?;
+    let index = required(values[0], "index")?;
+    let size = required(values[1], "size")?;
+    let proof = with_log(&state, move |log| {
+        custos_audit::api::inclusion_proof(log, index, size)
+    })
+    .await?;
+    Ok(Json(proof).into_response())
+}
+
+pub(crate) async fn audit_consistency(
+    State(state): State<AppState>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let values = integer_parameters(query, &["old", "new"])?;
+    let old = required(values[0], "old")?;
+    let new = required(values[1], "new")?;
+    let proof = with_log(&state, move |log| {
+        custos_audit::api::consistency_proof(log, old, new)
+    })
+    .await?;
+    Ok(Json(proof).into_response())
+}

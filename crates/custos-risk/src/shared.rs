@@ -1,0 +1,201 @@
+//! The `action_risk` detector shared with a synchronous API: `serve` runs
+//! the detector in its pipeline thread and answers `POST
+//! /v1/actions/evaluate` from the same engine, so a decision over HTTP sees
+//! the profile and the protections the event stream built.
+//!
+//! The pipeline's cross-detector marks on customers are copied into a
+//! snapshot whenever they change, because an HTTP decision has no pipeline
+//! context of its own.
+
+use crate::assess::{ActionRequest, MarkFact};
+use crate::detector::ActionRisk;
+use crate::engine::Evaluation;
+use custos_core::alert::EntityKind;
+use custos_core::detector::{Context, Detector, Signal};
+use custos_core::event::Event;
+use custos_core::time::EventTime;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+/// Customer id → the marks on that customer and when each expires.
+pub type CustomerMarks = HashMap<String, Vec<(MarkFact, EventTime)>>;
+
+/// One engine, two doors: the pipeline (as a [`Detector`]) and callers
+/// holding a [`RiskHandle`].
+pub struct SharedActionRisk {
+    handle: RiskHandle,
+    marks_seen: usize,
+}
+
+/// What the HTTP layer holds.
+#[derive(Clone)]
+pub struct RiskHandle {
+    detector: Arc<Mutex<ActionRisk>>,
+    marks: Arc<RwLock<CustomerMarks>>,
+}
+
+impl RiskHandle {
+    pub fn new(detector: ActionRisk) -> RiskHandle {
+        RiskHandle {
+            detector: Arc::new(Mutex::new(detector)),
+            marks: Arc::new(RwLock::new(HashMap::new())),
+        }
+    }
+
+    /// The pipeline side. Replaces the engine with `fresh` first, so a
+    /// pipeline rebuilt from the event log starts from a clean profile.
+    pub fn detector(&self, fresh: ActionRisk) -> SharedActionRisk {
+        *lock(&self.detector) = fresh;
+        if let Ok(mut marks) = self.marks.write() {
+            marks.clear();
+        }
+        SharedActionRisk {
+            handle: self.clone(),
+            marks_seen: usize::MAX,
+        }
+    }
+
+    /// Decides an action without changing any state, with the marks the
+    /// pipeline holds on the customer at `now`.
+    pub fn evaluate(&self, req: &ActionRequest<'_>, now: EventTime) -> Evaluation {
+        let marks: Vec<MarkFact> = self
+            .marks
+            .read()
+            .ok()
+            .and_then(|m| {
+                m.get(req.action.customer_id.as_str()).map(|list| {
+                    list.iter()
+                        .filter(|(fact, until)| fact.since <= now && now < *until)
+                        .map(|(fact, _)| fact.clone())
+                        .collect()
+                })
+            })
+            .unwrap_or_default();
+        lock(&self.detector).engine().evaluate(req, &marks, now)
+    }
+
+    /// Runs `f` on the detector (rule swaps, protection commands).
+    pub fn with<T>(&self, f: impl FnOnce(&mut ActionRisk) -> T) -> T {
+        f(&mut lock(&self.detector))
+    }
+}
+
+/// A poisoned lock still holds a consistent engine (every mutation is a
+/// single call), so it is used rather than failing every later decision.
+fn lock(m: &Mutex<ActionRisk>) -> MutexGuard<'_, ActionRisk> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Detector for SharedActionRisk {
+    fn name(&self) -> &'static str {
+        crate::detector::ACTION_RISK
+    }
+
+    fn observe(&mut self, event: &Event, ctx: &mut Context) -> Vec<Signal> {
+        if ctx.marks.len() != self.marks_seen {
+            self.marks_seen = ctx.marks.len();
+            let mut snapshot: CustomerMarks = HashMap::new();
+            for mark in ctx.marks.iter() {
+                if mark.entity.kind == EntityKind::Customer {
+                    snapshot.entry(mark.entity.id.clone()).or_default().push((
+                        MarkFact {
+                            code: mark.code.clone(),
+                            source: mark.source.clone(),
+                            since: mark.since,
+                        },
+                        mark.until,
+                    ));
+                }
+            }
+            if let Ok(mut marks) = self.handle.marks.write() {
+                *marks = snapshot;
+            }
+        }
+        lock(&self.handle.detector).observe(event, ctx)
+    }
+
+    fn on_time(&mut self, now: EventTime, ctx: &mut Context) -> Vec<Signal> {
+        lock(&self.handle.detector).on_time(now, ctx)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::config::RiskConfig;
+    use crate::decision::Outcome;
+    use custos_core::alert::Entity;
+    use custos_core::detector::Mark;
+    use custos_core::event::EventBody;
+    use custos_core::parse::parse_event;
+
+    fn event(line: &str) -> Event {
+        parse_event(line, || "x".to_owned()).unwrap()
+    }
+
+    #[test]
+    fn the_api_sees_what_the_pipeline_learned_and_its_marks() {
+        let handle = RiskHandle::new(ActionRisk::new(RiskConfig::default()).unwrap());
+        let mut detector = handle.detector(ActionRisk::new(RiskConfig::default()).unwrap());
+        let mut ctx = Context::default();
+        // Thirty days of the same device, country and amounts.
+        for day in 0..30 {
+            let line = format!(
+                r#"{{"type":"customer_action","ts":"2025-01-{:02}T10:00:00Z","id":"w{day}","customer_id":"c-1","action":"withdrawal","ip":"198.51.100.4","device_id":"fp-1","geo":{{"country":"US","lat":40.7,"lon":-74.0}},"amount_usd":100.0,"asset":"BTC","destination":"bc1-home"}}"#,
+                day % 28 + 1
+            );
+            let e = event(&line);
+            ctx.now = e.ts;
+            detector.observe(&e, &mut ctx);
+        }
+        let routine = event(
+            r#"{"type":"customer_action","ts":"2025-01-29T10:00:00Z","id":"q","customer_id":"c-1","action":"withdrawal","ip":"198.51.100.4","device_id":"fp-1","geo":{"country":"US","lat":40.7,"lon":-74.0},"amount_usd":100.0,"asset":"BTC","destination":"bc1-home"}"#,
+        );
+        let EventBody::CustomerAction(action) = &routine.body else {
+            panic!()
+        };
+        let req = ActionRequest {
+            event_id: None,
+            ts: routine.ts,
+            action,
+        };
+        let before = handle.evaluate(&req, routine.ts);
+        assert_eq!(
+            before.decision.outcome,
+            Outcome::Allow,
+            "{:?}",
+            before.decision
+        );
+
+        // A scam conversation marks the customer in the pipeline: the API
+        // now protects the same routine withdrawal.
+        ctx.marks.insert(Mark {
+            entity: Entity::new(EntityKind::Customer, "c-1"),
+            code: custos_core::detector::codes::SCAM_CONVERSATION.to_owned(),
+            source: "conversation".to_owned(),
+            since: routine.ts,
+            until: routine.ts.saturating_add(custos_core::Span::from_days(3)),
+        });
+        let tick = event(
+            r#"{"type":"customer","ts":"2025-01-29T10:00:00Z","customer_id":"c-2","tier":"retail"}"#,
+        );
+        detector.observe(&tick, &mut ctx);
+        let after = handle.evaluate(&req, routine.ts);
+        assert_ne!(
+            after.decision.outcome,
+            Outcome::Allow,
+            "{:?}",
+            after.decision
+        );
+        assert!(
+            after
+                .decision
+                .reasons
+                .iter()
+                .any(|r| r.code.contains("scam_conversation")),
+            "{:?}",
+            after.decision.reasons
+        );
+    }
+}
