@@ -642,7 +642,12 @@ impl Gen {
                 let t = ts + self.arng.range(120, 1_800);
                 let line = self.action(t, customer, "freeze", &seat);
                 if self.push(line, Tag::None) {
-                    self.world.customers[customer as usize].frozen_until = t + 3 * DAY;
+                    // ... and lifts the freeze three days later, from their
+                    // own device, before using the account again.
+                    let until = t + 3 * DAY;
+                    let line = self.action(until, customer, "unfreeze", &seat);
+                    self.push(line, Tag::None);
+                    self.world.customers[customer as usize].frozen_until = until;
                 }
             }
         }
