@@ -1,0 +1,57 @@
+//! The one integration test binary of custos-access: the conformance suite
+//! (`integration/suite.rs`) against SQLite and PostgreSQL, and the access
+//! service end to end (`integration/service.rs`) over a real vault, the
+//! shipped policies and the SQLite store.
+//!
+//! PostgreSQL cases need `CUSTOS_TEST_DATABASE_URL` (for example
+//! `postgres://postgres@127.0.0.1:5432/test`); without it each prints
+//! `skipped: CUSTOS_TEST_DATABASE_URL is not set` and passes. Each uses a
+//! fresh schema with a random name and drops it at the end.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "integration/service.rs"]
+mod service;
+#[path = "integration/suite.rs"]
+mod suite;
+#[path = "integration/support.rs"]
+mod support;
+
+/// One `#[test]` per suite case and backend: `sqlite::case`, `postgres::case`.
+macro_rules! conformance {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[test]
+                fn $case() {
+                    crate::suite::$case(&crate::support::SqliteBackend::new());
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[test]
+                fn $case() {
+                    let Some(backend) = crate::support::PostgresBackend::new() else { return };
+                    crate::suite::$case(&backend);
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    request_then_approve_by_a_lead_with_step_up,
+    self_approval_is_refused_in_any_spelling,
+    approver_needs_an_approving_role_and_a_fresh_step_up,
+    decided_grants_cannot_be_decided_again,
+    budget_is_spent_all_or_nothing,
+    expired_grants_are_neither_active_nor_spendable,
+    revoked_grants_stop_at_once,
+    invalid_requests_are_refused_without_writing,
+    totp_step_up_accepts_each_time_step_once,
+    repeated_failures_lock_step_up,
+    data_survives_reopen,
+    concurrent_spends_never_overdraw,
+    concurrent_verifies_of_one_code_accept_it_once,
+);
