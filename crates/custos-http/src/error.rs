@@ -38,6 +38,12 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// A `Content-Type` the route does not read.
     UnsupportedMediaType,
+    /// The request is understood but refused by a rule: self-approval,
+    /// an approver without the role or step-up, a wrong one-time code.
+    Refused,
+    /// The request conflicts with the current state: a grant already
+    /// decided, expired or spent; an agent already enrolled.
+    Conflict,
     /// The database or the pipeline cannot take the request right now.
     Unavailable,
     /// Anything else: a bug or an unexpected failure.
@@ -46,7 +52,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for tests and documentation.
-    pub const ALL: [ErrorCode; 10] = [
+    pub const ALL: [ErrorCode; 12] = [
         ErrorCode::InvalidBody,
         ErrorCode::InvalidParameter,
         ErrorCode::Unauthenticated,
@@ -55,6 +61,8 @@ impl ErrorCode {
         ErrorCode::MethodNotAllowed,
         ErrorCode::PayloadTooLarge,
         ErrorCode::UnsupportedMediaType,
+        ErrorCode::Refused,
+        ErrorCode::Conflict,
         ErrorCode::Unavailable,
         ErrorCode::Internal,
     ];
@@ -70,6 +78,8 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => "method-not-allowed",
             ErrorCode::PayloadTooLarge => "payload-too-large",
             ErrorCode::UnsupportedMediaType => "unsupported-media-type",
+            ErrorCode::Refused => "refused",
+            ErrorCode::Conflict => "conflict",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
         }
@@ -86,6 +96,8 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => "method not allowed",
             ErrorCode::PayloadTooLarge => "payload too large",
             ErrorCode::UnsupportedMediaType => "unsupported media type",
+            ErrorCode::Refused => "refused by a rule",
+            ErrorCode::Conflict => "conflicts with the current state",
             ErrorCode::Unavailable => "service unavailable",
             ErrorCode::Internal => "internal error",
         }
@@ -101,6 +113,8 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::Refused => StatusCode::FORBIDDEN,
+            ErrorCode::Conflict => StatusCode::CONFLICT,
             ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -11,6 +11,7 @@
 //! writes go through the [`Ingestor`] thread, reads through
 //! `tokio::task::spawn_blocking`.
 
+mod access;
 mod alerts;
 mod auth;
 mod error;
@@ -22,6 +23,7 @@ mod openapi;
 mod routes;
 mod services;
 
+pub use crate::access::{AccessServices, AgentCountermeasures, StoreFacts};
 pub use crate::auth::{DigestParse, Scope, TokenSpec, parse_sha256_hex, token_sha256};
 pub use crate::error::{ApiError, ErrorCode, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE};
 pub use crate::handlers::REQUEST_ID_HEADER;

@@ -7,6 +7,7 @@
 //! unauthenticated by accident.
 
 use crate::AppState;
+use crate::access;
 use crate::auth::{Scope, authorize};
 use crate::error::{ApiError, ErrorCode};
 use crate::handlers;
@@ -67,6 +68,15 @@ pub enum Endpoint {
     AuditEntries,
     AuditInclusion,
     AuditConsistency,
+    Access,
+    RequestGrant,
+    ApproveGrant,
+    RejectGrant,
+    RevokeGrant,
+    PendingGrants,
+    EnrolStepUp,
+    VerifyStepUp,
+    PutVaultCustomer,
 }
 
 /// One route: method, path, and the scope a token needs (`None`: no
@@ -158,6 +168,64 @@ pub const ROUTES: &[RouteSpec] = &[
         scope: Some(Scope::Read),
         endpoint: Endpoint::AuditConsistency,
     },
+    // The support tool's backend asks on behalf of its agents, with an
+    // ingest token: the decision is recorded as an event it could have sent.
+    RouteSpec {
+        method: HttpMethod::Post,
+        path: "/v1/access",
+        scope: Some(Scope::Ingest),
+        endpoint: Endpoint::Access,
+    },
+    RouteSpec {
+        method: HttpMethod::Post,
+        path: "/v1/grants",
+        scope: Some(Scope::Ingest),
+        endpoint: Endpoint::RequestGrant,
+    },
+    RouteSpec {
+        method: HttpMethod::Get,
+        path: "/v1/grants",
+        scope: Some(Scope::Read),
+        endpoint: Endpoint::PendingGrants,
+    },
+    RouteSpec {
+        method: HttpMethod::Post,
+        path: "/v1/grants/{id}/approve",
+        scope: Some(Scope::Ingest),
+        endpoint: Endpoint::ApproveGrant,
+    },
+    RouteSpec {
+        method: HttpMethod::Post,
+        path: "/v1/grants/{id}/reject",
+        scope: Some(Scope::Ingest),
+        endpoint: Endpoint::RejectGrant,
+    },
+    RouteSpec {
+        method: HttpMethod::Post,
+        path: "/v1/grants/{id}/revoke",
+        scope: Some(Scope::Ingest),
+        endpoint: Endpoint::RevokeGrant,
+    },
+    // Enrolment hands out a TOTP secret: admin only.
+    RouteSpec {
+        method: HttpMethod::Post,
+        path: "/v1/step-up/enrol",
+        scope: Some(Scope::Admin),
+        endpoint: Endpoint::EnrolStepUp,
+    },
+    RouteSpec {
+        method: HttpMethod::Post,
+        path: "/v1/step-up/verify",
+        scope: Some(Scope::Ingest),
+        endpoint: Endpoint::VerifyStepUp,
+    },
+    // Loading PII is the exchange's KYC system's job: admin only.
+    RouteSpec {
+        method: HttpMethod::Post,
+        path: "/v1/vault/customers",
+        scope: Some(Scope::Admin),
+        endpoint: Endpoint::PutVaultCustomer,
+    },
 ];
 
 impl Endpoint {
@@ -176,6 +244,15 @@ impl Endpoint {
             Endpoint::AuditEntries => on(filter, services::audit_entries),
             Endpoint::AuditInclusion => on(filter, services::audit_inclusion),
             Endpoint::AuditConsistency => on(filter, services::audit_consistency),
+            Endpoint::Access => on(filter, access::access),
+            Endpoint::RequestGrant => on(filter, access::request_grant),
+            Endpoint::ApproveGrant => on(filter, access::approve_grant),
+            Endpoint::RejectGrant => on(filter, access::reject_grant),
+            Endpoint::RevokeGrant => on(filter, access::revoke_grant),
+            Endpoint::PendingGrants => on(filter, access::pending_grants),
+            Endpoint::EnrolStepUp => on(filter, access::enrol_step_up),
+            Endpoint::VerifyStepUp => on(filter, access::verify_step_up),
+            Endpoint::PutVaultCustomer => on(filter, access::put_customer),
         }
     }
 }

@@ -27,6 +27,7 @@ pub struct Services {
     pub audit: Option<Arc<Mutex<AuditLog>>>,
     pub risk: Option<RiskHandle>,
     pub messages: Option<Arc<MessageScorer>>,
+    pub access: Option<Arc<crate::access::AccessServices>>,
 }
 
 /// Scores messages in their conversations, as `custos scan` does.

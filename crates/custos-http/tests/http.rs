@@ -287,8 +287,27 @@ fn essence(content_type: &str) -> &str {
     content_type.split(';').next().unwrap_or("").trim()
 }
 
+/// The documented path template (`/v1/grants/{id}/approve`) a concrete
+/// path matches, or the path itself.
+fn template_of(doc: &Value, path: &str) -> String {
+    let segments: Vec<&str> = path.split('/').collect();
+    for template in doc["paths"].as_object().unwrap().keys() {
+        let parts: Vec<&str> = template.split('/').collect();
+        if parts.len() == segments.len()
+            && parts
+                .iter()
+                .zip(&segments)
+                .all(|(t, s)| t == s || (t.starts_with('{') && t.ends_with('}')))
+        {
+            return template.clone();
+        }
+    }
+    path.to_owned()
+}
+
 fn check_against_openapi(method: &Method, path: &str, reply: &Reply) {
     let doc = openapi();
+    let path = &template_of(&doc, path);
     let method_key = method.as_str().to_ascii_lowercase();
     let operation = &doc["paths"][path][&method_key];
     if reply.status.is_client_error() || reply.status.is_server_error() {
@@ -1626,4 +1645,333 @@ async fn audit_proofs_verify_against_the_checkpoint() {
     )
     .await;
     assert_problem(&reply, StatusCode::FORBIDDEN, "forbidden");
+}
+
+// ---------------------------------------------------------------- access
+
+fn base32_decode(text: &str) -> Vec<u8> {
+    let mut bits = 0u64;
+    let mut count = 0;
+    let mut out = Vec::new();
+    for c in text.trim_end_matches('=').bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a',
+            b'2'..=b'7' => c - b'2' + 26,
+            _ => panic!("not base32: {c}"),
+        };
+        bits = (bits << 5) | u64::from(v);
+        count += 5;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+        }
+    }
+    out
+}
+
+fn totp_now(uri: &str) -> String {
+    let encoded = uri
+        .split(['?', '&'])
+        .find_map(|part| part.strip_prefix("secret="))
+        .unwrap();
+    let secret = custos_access::totp::TotpSecret::from_bytes(base32_decode(encoded));
+    format!(
+        "{:06}",
+        custos_access::totp::totp(&secret, EventTime::from_micros(now_micros()))
+    )
+}
+
+struct AccessApp {
+    app: TestApp,
+    audit: Arc<std::sync::Mutex<custos_audit::AuditLog>>,
+    _dirs: (TempDir, TempDir),
+}
+
+fn access_app() -> AccessApp {
+    let app = app();
+    let ts = EventTime::from_micros(now_micros() - 3_600_000_000).to_string();
+    let directory = [
+        json!({"type":"agent","ts":ts,"agent_id":"a-1","team":"tier1-chat","role":"support_l1","site":"IN"}),
+        json!({"type":"agent","ts":ts,"agent_id":"a-9","team":"tier1-chat","role":"support_lead","site":"IN"}),
+        json!({"type":"customer","ts":ts,"customer_id":"c-1","tier":"vip","balance_usd":250000.0}),
+        json!({"type":"ticket","ts":ts,"ticket_id":"t-1","customer_id":"c-1","agent_id":"a-1","status":"assigned","channel":"chat","category":"kyc_verification","opened_by":"customer"}),
+    ];
+    let body: String = directory.iter().map(|e| format!("{e}\n")).collect();
+    let store = app.store.clone();
+    let rt_body = body.clone();
+    // Straight into the store, as ingest would.
+    let events: Vec<NewEvent> = rt_body
+        .lines()
+        .map(|line| {
+            let event = custos_core::parse::parse_event(line, || "d".into()).unwrap();
+            let directory = match &event.body {
+                custos_core::EventBody::Agent(a) => {
+                    Some((DirectoryKind::Agent, a.agent_id.as_str().to_owned()))
+                }
+                custos_core::EventBody::Customer(c) => {
+                    Some((DirectoryKind::Customer, c.customer_id.as_str().to_owned()))
+                }
+                custos_core::EventBody::Ticket(t) => {
+                    Some((DirectoryKind::Ticket, t.ticket_id.as_str().to_owned()))
+                }
+                _ => None,
+            };
+            NewEvent {
+                event_id: event.id.as_str().to_owned(),
+                event_type: event.body.type_name().to_owned(),
+                ts_micros: event.ts.as_micros(),
+                raw: line.to_owned(),
+                directory: directory.map(|(kind, id)| custos_store::DirectoryUpdate { kind, id }),
+            }
+        })
+        .collect();
+    store.append_events(&events).unwrap();
+
+    let vault_dir = tempfile::tempdir().unwrap();
+    let keys = custos_vault::KeyRing::new(
+        custos_vault::KekId::parse("test-kek").unwrap(),
+        custos_vault::SecretKey::from_bytes([1; 32]),
+        custos_vault::SecretKey::from_bytes([2; 32]),
+    );
+    let vault = Arc::new(custos_vault::Vault::open(vault_dir.path(), keys).unwrap());
+    let access_dir = tempfile::tempdir().unwrap();
+    let access_store = Arc::new(custos_access::SqliteAccessStore::open(access_dir.path()).unwrap());
+    let facts: Arc<dyn custos_access::FactsSource> = Arc::new(custos_http::StoreFacts {
+        store: store.clone(),
+        countermeasures: Arc::default(),
+    });
+    let broker = Arc::new(custos_access::BrokerHandle::fixed(
+        custos_broker::Broker::default_policies().unwrap(),
+    ));
+    let service = custos_access::AccessService::new(
+        broker,
+        vault.clone(),
+        facts.clone(),
+        access_store.clone(),
+        access_store.clone(),
+    )
+    .unwrap();
+    let signer = custos_audit::NoteSigner::from_seed("test.example/audit", [5u8; 32]).unwrap();
+    let audit = Arc::new(std::sync::Mutex::new(
+        custos_audit::AuditLog::open(
+            &access_dir.path().join("audit.db"),
+            "test.example/audit",
+            signer,
+        )
+        .unwrap(),
+    ));
+    let services = custos_http::Services {
+        audit: Some(audit.clone()),
+        access: Some(Arc::new(custos_http::AccessServices {
+            service,
+            approvals: custos_access::Approvals::new(
+                access_store.clone(),
+                access_store.clone(),
+                vault.clone(),
+                custos_access::GrantPolicy::default(),
+            ),
+            step_ups: custos_access::StepUps::new(
+                access_store,
+                custos_access::SealingKey::from_bytes([9; 32]),
+                custos_access::StepUpPolicy::default(),
+            ),
+            vault,
+            facts,
+        })),
+        ..custos_http::Services::default()
+    };
+    let mut app = app;
+    app.state = app.state.clone().with_services(services);
+    app.router = router(app.state.clone());
+    AccessApp {
+        app,
+        audit,
+        _dirs: (vault_dir, access_dir),
+    }
+}
+
+fn field<'a>(outcome: &'a Value, name: &str) -> &'a Value {
+    outcome["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["field"] == name)
+        .unwrap_or_else(|| panic!("no {name} in {outcome}"))
+}
+
+#[tokio::test]
+async fn a_reveal_needs_a_second_persons_approval_and_step_ups() {
+    let AccessApp { app, audit, _dirs } = access_app();
+    let r = &app.router;
+    let pii = json!({"customer": "c-1", "fields": {"name": "Jane Doe", "email": "jane@example.com", "national_id": "123-45-6789"}});
+    let reply = send(r, post_json("/v1/vault/customers", Some(ADMIN_TOKEN), &pii)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert!(reply.json()["token"].as_str().unwrap().starts_with("tok_"));
+    let reply = send(
+        r,
+        post_json("/v1/vault/customers", Some(INGEST_TOKEN), &pii),
+    )
+    .await;
+    assert_problem(&reply, StatusCode::FORBIDDEN, "forbidden");
+
+    let view = json!({"agent": "a-1", "customer": "c-1", "ticket": "t-1", "fields": ["email", "national_id"], "purpose": "verify identity", "action": "reveal", "ip": "203.0.113.7", "device_id": "dev-1"});
+    let reply = send(r, post_json("/v1/access", Some(INGEST_TOKEN), &view)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let out = reply.json();
+    let national = field(&out, "national_id");
+    assert_eq!(national["outcome"], "masked", "{out}");
+    assert_eq!(national["value"], "***-**-6789");
+    assert!(!reply.text().contains("123-45-6789"));
+    // The decision is an event the detectors and the audit pump see.
+    let stored = all_events(app.store.as_ref());
+    let last = stored.last().unwrap();
+    assert_eq!(last.event_type, "agent_access");
+    assert_eq!(last.event_id, out["id"].as_str().unwrap());
+    assert!(
+        !last.raw.contains("Jane") && !last.raw.contains("6789"),
+        "{}",
+        last.raw
+    );
+
+    // Ask for the grant; the requester cannot approve it.
+    let ask = json!({"requester": "a-1", "customer": "c-1", "ticket": "t-1", "fields": ["national_id"], "purpose": "verify identity"});
+    let reply = send(r, post_json("/v1/grants", Some(INGEST_TOKEN), &ask)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let grant = reply.json()["grant"]["id"].as_str().unwrap().to_owned();
+    let reply = send(r, get("/v1/grants", Some(READ_TOKEN))).await;
+    assert_eq!(reply.json()["grants"][0]["id"], grant.as_str());
+    let approve = |by: &str| {
+        post_json(
+            &format!("/v1/grants/{grant}/approve"),
+            Some(INGEST_TOKEN),
+            &json!({"by": by}),
+        )
+    };
+    let reply = send(r, approve("a-1")).await;
+    let body = assert_problem(&reply, StatusCode::FORBIDDEN, "refused");
+    assert!(
+        body["detail"].as_str().unwrap().contains("self_approval"),
+        "{body}"
+    );
+    // The lead has not stepped up yet.
+    let reply = send(r, approve("a-9")).await;
+    let body = assert_problem(&reply, StatusCode::FORBIDDEN, "refused");
+    assert!(
+        body["detail"].as_str().unwrap().contains("step_up"),
+        "{body}"
+    );
+
+    // Both enrol and step up.
+    let mut uris = HashMap::new();
+    for agent in ["a-1", "a-9"] {
+        let reply = send(
+            r,
+            post_json(
+                "/v1/step-up/enrol",
+                Some(ADMIN_TOKEN),
+                &json!({"agent": agent}),
+            ),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+        uris.insert(
+            agent,
+            reply.json()["otpauth_uri"].as_str().unwrap().to_owned(),
+        );
+    }
+    let reply = send(
+        r,
+        post_json(
+            "/v1/step-up/enrol",
+            Some(ADMIN_TOKEN),
+            &json!({"agent": "a-9"}),
+        ),
+    )
+    .await;
+    assert_problem(&reply, StatusCode::CONFLICT, "conflict");
+    let reply = send(
+        r,
+        post_json(
+            "/v1/step-up/verify",
+            Some(INGEST_TOKEN),
+            &json!({"agent": "a-9", "code": "000000"}),
+        ),
+    )
+    .await;
+    if reply.status != StatusCode::OK {
+        assert_problem(&reply, StatusCode::FORBIDDEN, "refused");
+    }
+    for agent in ["a-9", "a-1"] {
+        let code = totp_now(&uris[agent]);
+        let reply = send(
+            r,
+            post_json(
+                "/v1/step-up/verify",
+                Some(INGEST_TOKEN),
+                &json!({"agent": agent, "code": code}),
+            ),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+        // A code is good once.
+        let reply = send(
+            r,
+            post_json(
+                "/v1/step-up/verify",
+                Some(INGEST_TOKEN),
+                &json!({"agent": agent, "code": code}),
+            ),
+        )
+        .await;
+        assert_problem(&reply, StatusCode::FORBIDDEN, "refused");
+    }
+    let reply = send(r, approve("a-9")).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(reply.json()["grant"]["status"], "approved");
+    let reply = send(r, approve("a-9")).await;
+    assert_problem(&reply, StatusCode::CONFLICT, "conflict");
+
+    // Now the reveal shows the value, watermarked, and spends the grant.
+    let reply = send(r, post_json("/v1/access", Some(INGEST_TOKEN), &view)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let out = reply.json();
+    assert_eq!(field(&out, "national_id")["outcome"], "revealed", "{out}");
+    assert_eq!(field(&out, "national_id")["value"], "123-45-6789");
+    assert!(out["watermark"].is_string(), "{out}");
+
+    // The audit log holds the request, the refusals, the approval and the
+    // step-ups, naming the customer only by commitment.
+    let entries = {
+        let log = audit.lock().unwrap();
+        log.entries(0..log.size()).unwrap()
+    };
+    let kinds: Vec<&str> = entries.iter().map(|e| e.kind.as_str()).collect();
+    for kind in [
+        "grant_requested",
+        "grant_refused",
+        "grant_approved",
+        "step_up_enrolled",
+        "step_up_verified",
+    ] {
+        assert!(kinds.contains(&kind), "{kind} missing from {kinds:?}");
+    }
+    let text =
+        serde_json::to_string(&entries.iter().map(|e| &e.details).collect::<Vec<_>>()).unwrap();
+    assert!(!text.contains("c-1\"") && !text.contains("6789"), "{text}");
+
+    // Bad input names the field; unknown grants are 404.
+    let reply = send(r, post_json("/v1/access", Some(INGEST_TOKEN), &json!({"agent": "a-1", "customer": "c-1", "fields": ["shoe_size"], "purpose": "x", "action": "view"}))).await;
+    let body = assert_problem(&reply, StatusCode::BAD_REQUEST, "invalid-body");
+    assert_eq!(body["errors"][0]["pointer"], "/fields/0", "{body}");
+    let reply = send(
+        r,
+        post_json(
+            "/v1/grants/gr-nope/approve",
+            Some(INGEST_TOKEN),
+            &json!({"by": "a-9"}),
+        ),
+    )
+    .await;
+    assert_problem(&reply, StatusCode::NOT_FOUND, "not-found");
 }

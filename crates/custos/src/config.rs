@@ -59,6 +59,19 @@ pub struct Config {
     pub conversation: custos_conversation::ConversationConfig,
     pub webhooks: WebhooksSection,
     pub audit: AuditSection,
+    pub access: AccessSection,
+}
+
+/// `[access]`: the access broker's edge in `serve`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccessSection {
+    /// The vault's key file (`CUSTOS_ACCESS_VAULT_KEYS_FILE`; default `DATA_DIR/vault-keys.json`, generated).
+    pub vault_keys_file: Option<PathBuf>,
+    /// Cedar policies, hot-reloaded (`CUSTOS_ACCESS_POLICY_DIR`; default: the shipped set).
+    pub policy_dir: Option<PathBuf>,
+    /// Key sealing TOTP secrets (`CUSTOS_ACCESS_STEP_UP_KEY_FILE`; default `DATA_DIR/step-up.key`, generated).
+    pub step_up_key_file: Option<PathBuf>,
 }
 
 /// `[audit]`: the tamper-evident log `serve` keeps.
@@ -146,6 +159,7 @@ pub struct Settings {
     pub detectors: DetectorSettings,
     pub webhooks: Option<crate::webhook::WebhookSettings>,
     pub audit: crate::audit::AuditSettings,
+    pub access: crate::access::AccessSettings,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -239,6 +253,15 @@ impl Config {
             number(env, "CUSTOS_WEBHOOKS_MAX_ATTEMPTS")?.or(self.webhooks.max_attempts);
         self.webhooks.backoff_ms =
             number(env, "CUSTOS_WEBHOOKS_BACKOFF_MS")?.or(self.webhooks.backoff_ms);
+        if let Some(v) = env.get("CUSTOS_ACCESS_VAULT_KEYS_FILE") {
+            self.access.vault_keys_file = Some(PathBuf::from(v));
+        }
+        if let Some(v) = env.get("CUSTOS_ACCESS_POLICY_DIR") {
+            self.access.policy_dir = Some(PathBuf::from(v));
+        }
+        if let Some(v) = env.get("CUSTOS_ACCESS_STEP_UP_KEY_FILE") {
+            self.access.step_up_key_file = Some(PathBuf::from(v));
+        }
         if let Some(v) = env.get("CUSTOS_AUDIT_ORIGIN") {
             self.audit.origin = Some(v);
         }
@@ -389,6 +412,11 @@ impl Config {
         // read is refused at start, not in the pipeline thread.
         crate::detectors::standard(&detectors)?;
         Ok(Settings {
+            access: crate::access::AccessSettings {
+                vault_keys_file: self.access.vault_keys_file,
+                policy_dir: self.access.policy_dir,
+                step_up_key_file: self.access.step_up_key_file,
+            },
             audit,
             webhooks,
             detectors,

@@ -1,5 +1,6 @@
 //! The `custos` command: thin glue over the library crates.
 
+mod access;
 mod admin;
 mod audit;
 mod config;

@@ -20,6 +20,7 @@ pub struct Server {
     pipeline: Option<std::thread::JoinHandle<()>>,
     webhooks: Option<std::thread::JoinHandle<()>>,
     audit: Option<std::thread::JoinHandle<()>>,
+    policies: Option<std::thread::JoinHandle<()>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     http: Option<tokio::task::JoinHandle<()>>,
 }
@@ -68,7 +69,9 @@ impl Server {
         let risk = custos_risk::RiskHandle::new(
             custos_risk::ActionRisk::new(settings.detectors.risk.clone()).context("`risk`")?,
         );
+        let countermeasures = custos_http::AgentCountermeasures::default();
         let pipeline = {
+            let countermeasures = countermeasures.clone();
             let risk = risk.clone();
             let store = store.clone();
             let metrics = metrics.clone();
@@ -80,7 +83,7 @@ impl Server {
             let idle_flush = settings.idle_flush;
             std::thread::Builder::new().name("custos-pipeline".into()).spawn(move || {
                 let tailer = loop {
-                    match detectors::pipeline_sharing(&config, &detector_settings, &risk).and_then(|p| Tailer::start(store.clone(), p, idle_flush)) {
+                    match detectors::pipeline_sharing(&config, &detector_settings, &risk).and_then(|p| Tailer::start(store.clone(), p, idle_flush)).map(|t| t.share_countermeasures(countermeasures.clone())) {
                         Ok(t) => break t,
                         Err(e) => {
                             tracing::warn!(error = %e, "cannot rebuild pipeline state; retrying");
@@ -131,7 +134,15 @@ impl Server {
                 .name("custos-audit".into())
                 .spawn(move || pump.run(&stop))?
         };
+        let (access, broker) = crate::access::open(settings, store.clone(), countermeasures)?;
+        let policies = {
+            let stop = stop_pipeline.clone();
+            std::thread::Builder::new()
+                .name("custos-policies".into())
+                .spawn(move || crate::access::watch_policies(broker, &stop))?
+        };
         let services = custos_http::Services {
+            access: Some(Arc::new(access)),
             audit: Some(audit_log),
             risk: Some(risk),
             messages: Some(Arc::new(
@@ -159,6 +170,7 @@ impl Server {
             pipeline: Some(pipeline),
             webhooks,
             audit: Some(audit),
+            policies: Some(policies),
             shutdown: Some(tx),
             http: Some(http),
         })
@@ -181,6 +193,9 @@ impl Server {
         }
         if let Some(a) = self.audit.take() {
             let _ = a.join();
+        }
+        if let Some(p) = self.policies.take() {
+            let _ = p.join();
         }
     }
 }

@@ -36,6 +36,8 @@ pub struct Tailer {
     idle_flush: Duration,
     pending: Vec<NewAlert>,
     out: Vec<Output>,
+    /// Countermeasures in force on agents, for the access broker.
+    countermeasures: Option<custos_http::AgentCountermeasures>,
 }
 
 impl Tailer {
@@ -69,7 +71,35 @@ impl Tailer {
             idle_flush,
             pending: Vec::new(),
             out: Vec::new(),
+            countermeasures: None,
         })
+    }
+
+    /// Keeps `snapshot` equal to the countermeasures in force on agents
+    /// (the broker reads it: a suspended agent sees nothing).
+    pub fn share_countermeasures(mut self, snapshot: custos_http::AgentCountermeasures) -> Tailer {
+        self.countermeasures = Some(snapshot);
+        self.publish_countermeasures();
+        self
+    }
+
+    fn publish_countermeasures(&self) {
+        let Some(snapshot) = &self.countermeasures else {
+            return;
+        };
+        let state = &self.pipeline.context().countermeasures;
+        let mut map = std::collections::HashMap::new();
+        for entity in state.entities() {
+            if entity.kind == custos_core::EntityKind::Agent {
+                map.insert(
+                    entity.id.clone(),
+                    state.on(entity).map(|(a, _)| a).collect(),
+                );
+            }
+        }
+        if let Ok(mut shared) = snapshot.write() {
+            *shared = map;
+        }
     }
 
     pub fn progress(&self) -> Progress {
@@ -117,10 +147,12 @@ impl Tailer {
     }
 
     fn collect(&mut self) {
+        let mut responses = false;
         for output in self.out.drain(..) {
             match output {
                 Output::Alert(alert) => self.pending.push(to_new_alert(&alert)),
                 Output::Response(record) => {
+                    responses = true;
                     tracing::info!(
                         entity_kind = record.entity.kind.as_str(),
                         action = record.action.as_str(),
@@ -130,6 +162,9 @@ impl Tailer {
                     );
                 }
             }
+        }
+        if responses {
+            self.publish_countermeasures();
         }
     }
 

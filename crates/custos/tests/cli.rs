@@ -967,6 +967,25 @@ fn serve_audits_every_access_and_decides_actions_and_messages() {
     assert_eq!(status, 200, "{verdict}");
     assert_eq!(verdict["verdict"], "scam", "{verdict}");
 
+    // The access broker is wired: PII goes into the vault; an agent asking
+    // on a ticket that is closed sees nothing, and the decision is an event.
+    let (status, token_body) = post_json(
+        &agent,
+        &format!("{}/v1/vault/customers", served.base),
+        token,
+        r#"{"customer":"c-0002","fields":{"name":"Ana Souza","email":"ana@example.com"}}"#,
+    );
+    assert_eq!(status, 200, "{token_body}");
+    let (status, outcome) = post_json(
+        &agent,
+        &format!("{}/v1/access", served.base),
+        token,
+        r#"{"agent":"a-0001","customer":"c-0002","ticket":"t-1","fields":["name","email"],"purpose":"follow-up","action":"view"}"#,
+    );
+    assert_eq!(status, 200, "{outcome}");
+    assert_eq!(outcome["decision"]["denied"], true, "{outcome}");
+    assert!(!outcome.to_string().contains("Ana"), "{outcome}");
+
     // Every access of the sample and the alert reach the audit log, and a
     // checkpoint covers them.
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -988,9 +1007,18 @@ fn serve_audits_every_access_and_decides_actions_and_messages() {
                 .iter()
                 .map(|e| e["entry"]["kind"].as_str().unwrap())
                 .collect();
-            if kinds.contains(&"access") && kinds.iter().any(|k| k.starts_with("alert")) {
+            let broker_decision = entries["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["entry"]["details"]["event_id"] == outcome["id"]);
+            if kinds.contains(&"access")
+                && kinds.iter().any(|k| k.starts_with("alert"))
+                && broker_decision
+            {
                 // No customer id in clear anywhere in the log.
                 assert!(!entries.to_string().contains("c-18812"), "{entries}");
+                assert!(!entries.to_string().contains("c-0002"), "{entries}");
                 break c;
             }
         }
