@@ -176,6 +176,7 @@ pub struct Report {
     benign_actions: u64,
     benign_stepped_up: u64,
     benign_held_or_denied: u64,
+    benign_held_marked: u64,
     misses: Vec<String>,
 }
 
@@ -368,6 +369,11 @@ impl Report {
         self.score_attribution(truth, run);
         // Benign customer actions: how many were challenged.
         let mut challenged: HashMap<&str, bool> = HashMap::new();
+        // Challenged because another detector marked the customer (a suspect
+        // agent read their record, a scam call, a report): elevated
+        // protection by design, though the simulator's truth does not count
+        // those actions as attacks.
+        let mut marked: HashSet<&str> = HashSet::new();
         for a in run.alerts.iter().filter(|a| a.detector == "action_risk") {
             let Some(first) = a.evidence.first().map(|e| e.as_str()) else {
                 continue;
@@ -383,6 +389,9 @@ impl Report {
             if held || stepped {
                 let slot = challenged.entry(first).or_insert(false);
                 *slot |= held;
+                if a.reasons.iter().any(|r| r.detail.contains("mark.")) {
+                    marked.insert(first);
+                }
             }
         }
         let benign = run
@@ -393,6 +402,10 @@ impl Report {
         self.benign_actions += benign;
         self.benign_held_or_denied += challenged.values().filter(|h| **h).count() as u64;
         self.benign_stepped_up += challenged.values().filter(|h| !**h).count() as u64;
+        self.benign_held_marked += challenged
+            .iter()
+            .filter(|(id, held)| **held && marked.contains(**id))
+            .count() as u64;
     }
 
     /// Whether attribution ranks a true leaker first at the first
@@ -419,6 +432,14 @@ impl Report {
                 ts.get(2).map(|t| (h, *t))
             })
             .collect();
+        let leakers: HashSet<&str> = truth
+            .attacks
+            .iter()
+            .filter_map(|a| match a {
+                Attack::InsiderHarvest(h) => Some(h.agent_id.as_str()),
+                _ => None,
+            })
+            .collect();
         for attack in &truth.attacks {
             let Attack::InsiderHarvest(h) = attack else {
                 continue;
@@ -436,7 +457,7 @@ impl Report {
                 a.ranking
                     .as_ref()
                     .and_then(|r| r.first())
-                    .is_some_and(|top| top.agent_id == h.agent_id)
+                    .is_some_and(|top| leakers.contains(top.agent_id.as_str()))
             }) {
                 self.attribution_first += 1;
             }
@@ -499,10 +520,17 @@ impl Report {
                 self.benign_held_or_denied,
                 100.0 * self.benign_held_or_denied as f64 / self.benign_actions as f64,
             ));
+            let unmarked = self.benign_held_or_denied - self.benign_held_marked;
+            s.push_str(&format!(
+                "  of the held or denied, {} were under elevated protection from another detector's mark; without those: {} ({:.3}%)\n",
+                self.benign_held_marked,
+                unmarked,
+                100.0 * unmarked as f64 / self.benign_actions as f64,
+            ));
         }
         if self.attributable > 0 {
             s.push_str(&format!(
-                "\nleak_attribution: a true leaker ranked first at the first attribution after the third victim's report in {} of {} harvests\n",
+                "\nleak_attribution: a true leaker (of any harvest) ranked first at the first attribution after a harvest's third reporting victim, in {} of {} harvests\n",
                 self.attribution_first, self.attributable
             ));
         }
