@@ -24,6 +24,45 @@ pub struct LoadOptions {
     /// Simulator seed of the events sent.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
+    /// `events`: NDJSON batches to `POST /v1/events`; `actions`: one
+    /// simulated customer action per request to `POST /v1/actions/evaluate`
+    /// (`--events` is then the number of decisions, `--batch` is ignored).
+    #[arg(long, value_enum, default_value_t = LoadTarget::Events)]
+    pub target: LoadTarget,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LoadTarget {
+    Events,
+    Actions,
+}
+
+/// Simulated customer actions as `POST /v1/actions/evaluate` bodies: no
+/// `ts` (the server decides at its own clock), no `id`, no `type`.
+pub fn prepare_actions(count: u64, seed: u64) -> anyhow::Result<Vec<String>> {
+    let sim = custos_sim::Simulator::new(custos_sim::SimConfig {
+        seed,
+        days: 3650,
+        ..Default::default()
+    })
+    .context("cannot start the simulator")?;
+    let mut bodies = Vec::with_capacity(count as usize);
+    for line in sim {
+        if bodies.len() as u64 >= count {
+            break;
+        }
+        if !line.contains("\"customer_action\"") {
+            continue;
+        }
+        let mut value: serde_json::Value = serde_json::from_str(&line)?;
+        if let Some(object) = value.as_object_mut() {
+            for key in ["ts", "id", "type"] {
+                object.remove(key);
+            }
+        }
+        bodies.push(value.to_string());
+    }
+    Ok(bodies)
 }
 
 pub struct LoadReport {
@@ -40,7 +79,7 @@ impl fmt::Display for LoadReport {
         let rate = self.events as f64 / self.elapsed.as_secs_f64();
         write!(
             f,
-            "custos load: {} events in {} batches of {} from {} connections in {:.2} s: {:.0} events/s; batch latency p50 {:.1} ms, p99 {:.1} ms",
+            "custos load: {} events in {} batches of {} from {} connections in {:.2} s: {:.0} events/s; batch latency p50 {:.1} ms, p99 {:.1} ms (a batch of 1 is one decision request)",
             self.events,
             self.batches,
             self.batch,
@@ -113,6 +152,30 @@ pub fn post_batch(agent: &ureq::Agent, url: &str, token: &str, body: &str) -> an
         .context("the response has no `accepted` count")
 }
 
+/// Posts one action for a decision; 1 when decided.
+pub fn post_decision(
+    agent: &ureq::Agent,
+    url: &str,
+    token: &str,
+    body: &str,
+) -> anyhow::Result<u64> {
+    let mut response = agent
+        .post(url)
+        .header("Authorization", &format!("Bearer {token}"))
+        .header("Content-Type", "application/json")
+        .send(body)
+        .with_context(|| format!("cannot reach `{url}`"))?;
+    let status = response.status();
+    let text = response
+        .body_mut()
+        .read_to_string()
+        .context("cannot read the response")?;
+    if !status.is_success() {
+        bail!("`{url}` answered {status}: {text}");
+    }
+    Ok(1)
+}
+
 pub fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -126,8 +189,16 @@ pub fn run(options: &LoadOptions) -> anyhow::Result<LoadReport> {
     if options.batch == 0 || options.concurrency == 0 {
         bail!("`--batch` and `--concurrency` must be at least 1");
     }
-    let batches = prepare_batches(options.events, options.batch, options.seed)?;
-    let url = format!("{}/v1/events", options.url.trim_end_matches('/'));
+    let (batches, url) = match options.target {
+        LoadTarget::Events => (
+            prepare_batches(options.events, options.batch, options.seed)?,
+            format!("{}/v1/events", options.url.trim_end_matches('/')),
+        ),
+        LoadTarget::Actions => (
+            prepare_actions(options.events, options.seed)?,
+            format!("{}/v1/actions/evaluate", options.url.trim_end_matches('/')),
+        ),
+    };
     let next = Mutex::new(0usize);
     let latencies = Mutex::new(Vec::with_capacity(batches.len()));
     let accepted = Mutex::new(0u64);
@@ -148,7 +219,12 @@ pub fn run(options: &LoadOptions) -> anyhow::Result<LoadReport> {
                             return Ok(());
                         };
                         let t = Instant::now();
-                        let n = post_batch(&agent, &url, &options.token, body)?;
+                        let n = match options.target {
+                            LoadTarget::Events => post_batch(&agent, &url, &options.token, body)?,
+                            LoadTarget::Actions => {
+                                post_decision(&agent, &url, &options.token, body)?
+                            }
+                        };
                         let dt = t.elapsed();
                         latencies
                             .lock()
@@ -178,6 +254,10 @@ pub fn run(options: &LoadOptions) -> anyhow::Result<LoadReport> {
         elapsed,
         latencies,
         concurrency: options.concurrency,
-        batch: options.batch,
+        batch: if options.target == LoadTarget::Actions {
+            1
+        } else {
+            options.batch
+        },
     })
 }

@@ -949,6 +949,27 @@ fn serve_audits_every_access_and_decides_actions_and_messages() {
         .unwrap();
     assert_eq!(r.status(), 200);
 
+    // The load generator drives the decision API.
+    let load = run(custos(&[
+        "load",
+        "--url",
+        &served.base,
+        "--token",
+        token,
+        "--target",
+        "actions",
+        "--events",
+        "300",
+        "--concurrency",
+        "2",
+    ]));
+    assert!(load.status.success(), "{}", text(&load.stderr));
+    assert!(
+        text(&load.stdout).contains("custos load: 300 "),
+        "{}",
+        text(&load.stdout)
+    );
+
     // The synchronous decisions are wired.
     let (status, decision) = post_json(
         &agent,
