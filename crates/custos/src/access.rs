@@ -163,3 +163,219 @@ pub fn watch_policies(broker: Arc<BrokerHandle>, stop: &AtomicBool) {
         }
     }
 }
+
+/// The consumer name of the grant janitor's progress.
+pub const JANITOR_CURSOR: &str = "access.tickets";
+
+/// Revokes reveal grants the moment their ticket closes: tails the event
+/// log (its own cursor) for `ticket` events with `status: closed`. (A
+/// reassigned ticket needs no revocation here: the broker already refuses a
+/// grant whose requester no longer holds the ticket.)
+pub struct GrantJanitor {
+    pub store: Arc<dyn Store>,
+    pub access: Arc<AccessServices>,
+    pub audit: Option<Arc<std::sync::Mutex<custos_audit::AuditLog>>>,
+}
+
+impl GrantJanitor {
+    /// One page of events; returns whether there was work.
+    pub fn step(&self) -> anyhow::Result<bool> {
+        let cursor = self.store.cursor(JANITOR_CURSOR)?;
+        let events = self.store.read_events(cursor, 1_000)?;
+        let Some(last) = events.last().map(|e| e.seq) else {
+            return Ok(false);
+        };
+        let by = custos_core::id::AgentId::parse("custos")
+            .map_err(|e| anyhow::anyhow!("system actor id: {e}"))?;
+        for stored in events.iter().filter(|e| e.event_type == "ticket") {
+            let Ok(event) =
+                custos_core::parse::parse_event(&stored.raw, || stored.event_id.clone())
+            else {
+                continue;
+            };
+            let custos_core::EventBody::Ticket(ticket) = &event.body else {
+                continue;
+            };
+            if ticket.status != custos_core::event::TicketStatus::Closed {
+                continue;
+            }
+            let changes = self.access.approvals.revoke_for_ticket(
+                &ticket.ticket_id,
+                &by,
+                "ticket_closed",
+                event.ts,
+            )?;
+            if let Some(log) = &self.audit {
+                let entries: Vec<custos_audit::AuditEntry> = changes
+                    .iter()
+                    .map(|c| custos_audit::AuditEntry {
+                        kind: c.audit.kind.to_owned(),
+                        ts: c.audit.ts.to_string(),
+                        actor: c.audit.actor.as_str().to_owned(),
+                        subject_commitment: c.audit.customer_ref.clone().unwrap_or_default(),
+                        details: serde_json::json!({
+                            "grant": c.grant.id,
+                            "ticket": ticket.ticket_id.as_str(),
+                            "reason": "ticket_closed",
+                        }),
+                    })
+                    .collect();
+                if !entries.is_empty() {
+                    let mut log = log
+                        .lock()
+                        .map_err(|_| anyhow::anyhow!("audit log lock poisoned"))?;
+                    log.append(&entries)?;
+                }
+            }
+            for change in &changes {
+                tracing::info!(grant = %change.grant.id.as_str(), "grant revoked: its ticket closed");
+            }
+        }
+        self.store.append_alerts(&[], JANITOR_CURSOR, last)?;
+        Ok(true)
+    }
+
+    pub fn run(self, stop: &AtomicBool) {
+        while !stop.load(Ordering::Relaxed) {
+            match self.step() {
+                Ok(true) => {}
+                Ok(false) => std::thread::sleep(Duration::from_millis(200)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "grant janitor cannot run; retrying");
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use custos_core::id::{AgentId, CustomerId, TicketId};
+    use custos_core::time::EventTime;
+
+    fn append(store: &dyn Store, line: &str) {
+        let event = custos_core::parse::parse_event(line, || "x".into()).unwrap();
+        let directory = match &event.body {
+            custos_core::EventBody::Agent(a) => Some((
+                custos_store::DirectoryKind::Agent,
+                a.agent_id.as_str().to_owned(),
+            )),
+            custos_core::EventBody::Ticket(t) => Some((
+                custos_store::DirectoryKind::Ticket,
+                t.ticket_id.as_str().to_owned(),
+            )),
+            _ => None,
+        };
+        store
+            .append_events(&[custos_store::NewEvent {
+                event_id: event.id.as_str().to_owned(),
+                event_type: event.body.type_name().to_owned(),
+                ts_micros: event.ts.as_micros(),
+                raw: line.to_owned(),
+                directory: directory.map(|(kind, id)| custos_store::DirectoryUpdate { kind, id }),
+            }])
+            .unwrap();
+    }
+
+    #[test]
+    fn closing_a_ticket_revokes_its_grants() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(custos_store::SqliteStore::open(dir.path()).unwrap());
+        let settings = crate::config::Config::load(
+            None,
+            &crate::config::Env::from_pairs(&[("CUSTOS_DATA_DIR", dir.path().to_str().unwrap())]),
+        )
+        .unwrap()
+        .resolve()
+        .unwrap();
+        let (access, _broker) =
+            open(&settings, store.clone(), AgentCountermeasures::default()).unwrap();
+        let access = Arc::new(access);
+        let now = EventTime::from_unix_secs(1_900_000_000);
+        append(
+            store.as_ref(),
+            r#"{"type":"agent","ts":"2025-01-01T00:00:00Z","agent_id":"a-1","team":"t","role":"support_l1"}"#,
+        );
+        append(
+            store.as_ref(),
+            r#"{"type":"agent","ts":"2025-01-01T00:00:00Z","agent_id":"a-9","team":"t","role":"support_lead"}"#,
+        );
+        append(
+            store.as_ref(),
+            r#"{"type":"ticket","ts":"2025-01-01T00:00:00Z","ticket_id":"t-1","customer_id":"c-1","agent_id":"a-1","status":"assigned","channel":"chat","category":"kyc_verification","opened_by":"customer"}"#,
+        );
+        let lead = AgentId::parse("a-9").unwrap();
+        let enrolment = access.step_ups.enrol(&lead, now).unwrap();
+        let uri = enrolment.uri.expose().to_owned();
+        let encoded = uri
+            .split(['?', '&'])
+            .find_map(|p| p.strip_prefix("secret="))
+            .unwrap();
+        let mut bits = 0u64;
+        let mut count = 0;
+        let mut secret = Vec::new();
+        for c in encoded.bytes() {
+            let v = if c.is_ascii_uppercase() {
+                c - b'A'
+            } else {
+                c - b'2' + 26
+            };
+            bits = (bits << 5) | u64::from(v);
+            count += 5;
+            if count >= 8 {
+                count -= 8;
+                secret.push((bits >> count) as u8);
+            }
+        }
+        let code =
+            custos_access::totp::totp(&custos_access::totp::TotpSecret::from_bytes(secret), now);
+        access
+            .step_ups
+            .verify(&lead, &format!("{code:06}"), now)
+            .unwrap();
+        let grant = access
+            .approvals
+            .request(
+                &custos_access::RevealRequest {
+                    requester: AgentId::parse("a-1").unwrap(),
+                    customer: CustomerId::parse("c-1").unwrap(),
+                    ticket: TicketId::parse("t-1").unwrap(),
+                    fields: vec![custos_core::event::FieldClass::NationalId],
+                    purpose: "verify identity".into(),
+                    ttl_secs: None,
+                    reveal_budget: None,
+                },
+                now,
+            )
+            .unwrap()
+            .grant
+            .id;
+        access
+            .approvals
+            .approve(&grant, &lead, "support_lead", now)
+            .unwrap();
+        let janitor = GrantJanitor {
+            store: store.clone(),
+            access: access.clone(),
+            audit: None,
+        };
+        assert!(janitor.step().unwrap());
+        assert_eq!(
+            access.approvals.grant(&grant).unwrap().status,
+            custos_broker::GrantStatus::Approved,
+            "an assigned ticket keeps its grant"
+        );
+        append(
+            store.as_ref(),
+            r#"{"type":"ticket","ts":"2025-01-01T01:00:00Z","ticket_id":"t-1","customer_id":"c-1","agent_id":"a-1","status":"closed","channel":"chat","category":"kyc_verification","opened_by":"customer"}"#,
+        );
+        assert!(janitor.step().unwrap());
+        let after = access.approvals.grant(&grant).unwrap();
+        assert_eq!(after.status, custos_broker::GrantStatus::Revoked);
+        assert_eq!(after.reason.as_deref(), Some("ticket_closed"));
+        assert!(!janitor.step().unwrap(), "nothing left to read");
+    }
+}

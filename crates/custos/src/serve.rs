@@ -21,6 +21,7 @@ pub struct Server {
     webhooks: Option<std::thread::JoinHandle<()>>,
     audit: Option<std::thread::JoinHandle<()>>,
     policies: Option<std::thread::JoinHandle<()>>,
+    janitor: Option<std::thread::JoinHandle<()>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     http: Option<tokio::task::JoinHandle<()>>,
 }
@@ -141,8 +142,20 @@ impl Server {
                 .name("custos-policies".into())
                 .spawn(move || crate::access::watch_policies(broker, &stop))?
         };
+        let access = Arc::new(access);
+        let janitor = {
+            let janitor = crate::access::GrantJanitor {
+                store: store.clone(),
+                access: access.clone(),
+                audit: Some(audit_log.clone()),
+            };
+            let stop = stop_pipeline.clone();
+            std::thread::Builder::new()
+                .name("custos-grants".into())
+                .spawn(move || janitor.run(&stop))?
+        };
         let services = custos_http::Services {
-            access: Some(Arc::new(access)),
+            access: Some(access),
             audit: Some(audit_log),
             risk: Some(risk),
             messages: Some(Arc::new(
@@ -171,6 +184,7 @@ impl Server {
             webhooks,
             audit: Some(audit),
             policies: Some(policies),
+            janitor: Some(janitor),
             shutdown: Some(tx),
             http: Some(http),
         })
@@ -196,6 +210,9 @@ impl Server {
         }
         if let Some(p) = self.policies.take() {
             let _ = p.join();
+        }
+        if let Some(j) = self.janitor.take() {
+            let _ = j.join();
         }
     }
 }
