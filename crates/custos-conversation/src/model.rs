@@ -14,7 +14,7 @@ const MAGIC: &[u8; 4] = b"CCNV";
 const FORMAT_VERSION: u16 = 1;
 /// Bumped whenever feature extraction changes: a model trained on other
 /// features must not load silently.
-pub const FEATURE_VERSION: u16 = 1;
+pub const FEATURE_VERSION: u16 = 2;
 /// Hash bits of the shipped model: 2^18 buckets, 512 KiB of weights.
 pub const DEFAULT_BITS: u8 = 18;
 
@@ -70,22 +70,39 @@ pub fn extract(
     hits: &[Hit],
     speaker: Speaker,
     bits: u8,
-    mut named: Option<&mut Vec<(u32, String)>>,
+    named: Option<&mut Vec<(u32, String)>>,
 ) -> Features {
+    let mut features = Features::default();
+    extract_into(normalized, hits, speaker, bits, named, &mut features);
+    features
+}
+
+/// [`extract`] into a reused [`Features`] (cleared first): no allocation
+/// once its vector has grown.
+pub fn extract_into(
+    normalized: &str,
+    hits: &[Hit],
+    speaker: Speaker,
+    bits: u8,
+    mut named: Option<&mut Vec<(u32, String)>>,
+    features: &mut Features,
+) {
     let mask = (1u64 << bits) - 1;
-    let mut indices = Vec::with_capacity(normalized.len() * 3 + 16);
+    let indices = &mut features.indices;
+    indices.clear();
+    indices.reserve(normalized.len() * 4 + 16);
     let mut push = |h: u64| indices.push((h & mask) as u32);
 
     // Words and bigrams; a CJK run contributes its characters and character
     // bigrams as words (Chinese has no spaces).
     let mut previous: Option<&str> = None;
     for token in normalized.split(' ') {
-        if token.chars().any(is_cjk) {
-            let chars: Vec<(usize, char)> = token.char_indices().collect();
-            for (i, &(start, c)) in chars.iter().enumerate() {
+        if !token.is_ascii() && token.chars().any(is_cjk) {
+            let mut chars = token.char_indices().peekable();
+            while let Some((start, c)) = chars.next() {
                 let end = start + c.len_utf8();
                 push(hash_bytes(SEED_WORD, &token.as_bytes()[start..end]));
-                if let Some(&(next_start, next)) = chars.get(i + 1) {
+                if let Some(&(next_start, next)) = chars.peek() {
                     let bigram = &token[start..next_start + next.len_utf8()];
                     let h = hash_bytes(SEED_WORD, bigram.as_bytes());
                     push(h);
@@ -117,19 +134,16 @@ pub fn extract(
         previous = Some(token);
     }
 
-    // Character 3..=5-grams over the whole text, digits folded to `0`.
-    let chars: Vec<char> = std::iter::once(' ')
-        .chain(
-            normalized
-                .chars()
-                .map(|c| if c.is_ascii_digit() { '0' } else { c }),
-        )
-        .chain(std::iter::once(' '))
-        .collect();
-    for start in 0..chars.len() {
+    // Character 3..=5-grams over the whole text padded with a space at each
+    // end, digits folded to `0`: a sliding window of the last five
+    // characters, each n-gram hashed from its first character.
+    let mut window = [0u64; 5];
+    let mut filled = 0usize;
+    let emit = |window: &[u64; 5], len: usize, push: &mut dyn FnMut(u64)| {
+        // The n-grams starting at window[0], of lengths 3..=len.
         let mut h = 0xCBF2_9CE4_8422_2325 ^ SEED_CHAR;
-        for (n, &c) in chars[start..].iter().take(5).enumerate() {
-            h = mix(h, u64::from(u32::from(c)));
+        for (n, &c) in window[..len].iter().enumerate() {
+            h = mix(h, c);
             if n >= 2 {
                 let mut f = mix(h, n as u64);
                 f ^= f >> 31;
@@ -138,6 +152,26 @@ pub fn extract(
                 push(f);
             }
         }
+    };
+    let padded = std::iter::once(' ')
+        .chain(normalized.chars())
+        .chain(std::iter::once(' '));
+    for c in padded {
+        let c = if c.is_ascii_digit() { '0' } else { c };
+        if filled == 5 {
+            emit(&window, 5, &mut push);
+            window.copy_within(1.., 0);
+            window[4] = u64::from(u32::from(c));
+        } else {
+            window[filled] = u64::from(u32::from(c));
+            filled += 1;
+        }
+    }
+    // The last (up to) five starts have shorter tails.
+    for start in 0..filled {
+        let mut tail = [0u64; 5];
+        tail[..filled - start].copy_from_slice(&window[start..filled]);
+        emit(&tail, filled - start, &mut push);
     }
 
     // Rules, alone and by speaker.
@@ -151,8 +185,14 @@ pub fn extract(
         let role = u64::from(speaker.agent) * 2 + u64::from(speaker.outbound) + 3;
         push(hash_bytes(mix(base, role), b"speaker"));
     }
+    // The speaker, only when it is not the default (an inbound message from
+    // anyone but an agent): a feature on every message is a second bias,
+    // scaled up for short messages, and it made text the model had never
+    // seen (a new benign phrasing, ordinary small talk) lean "scam".
     let meta = u64::from(speaker.agent) * 2 + u64::from(speaker.outbound);
-    push(hash_bytes(SEED_META ^ meta, b"speaker"));
+    if meta != 0 {
+        push(hash_bytes(SEED_META ^ meta, b"speaker"));
+    }
     let strong = hits
         .iter()
         .filter(|h| !h.negated && !h.code.is_context())
@@ -164,7 +204,6 @@ pub fn extract(
     if strong > 0 && context > 0 {
         push(hash_bytes(SEED_META, b"strong+context"));
     }
-    Features { indices }
 }
 
 /// A trained model.
@@ -338,7 +377,7 @@ impl Default for TrainOptions {
             bits: DEFAULT_BITS,
             learning_rate: 0.5,
             l2: 1e-6,
-            benign_weight: 2.0,
+            benign_weight: 3.0,
         }
     }
 }

@@ -11,7 +11,7 @@
 
 use crate::normalize::normalize;
 use crate::taxonomy::Code;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 /// One rule: all groups must match.
 struct RuleDef {
@@ -685,6 +685,9 @@ const IP_WHITELIST_REMOVE: &[&str] = &[
     "disable the ip",
     "without ip",
     "no ip restriction",
+    "no ip whitelist",
+    "no ip white list",
+    "without the ip whitelist",
     "unrestricted",
     "any ip",
     "all ips",
@@ -1723,6 +1726,7 @@ impl RuleSet {
         }
         let automaton = AhoCorasickBuilder::new()
             .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(terms.iter().map(|t| t.text.as_str()))?;
         Ok(RuleSet { automaton, terms })
     }
@@ -1821,14 +1825,15 @@ impl RuleSet {
 /// Whether the normalised text holds a code-like digit run (4 to 8 digits):
 /// a customer reading out an OTP.
 pub fn has_code_like_digits(normalized: &str) -> bool {
-    normalized
-        .split(' ')
-        .any(|t| (4..=8).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit()))
-        || normalized.split(' ').any(|t| {
+    if normalized.bytes().filter(u8::is_ascii_digit).count() < 4 {
+        return false;
+    }
+    normalized.split(' ').any(|t| {
+        let digits = t.bytes().filter(u8::is_ascii_digit).count();
+        (4..=8).contains(&digits)
             // Chinese: 验证码是123456 in one token.
-            let digits = t.bytes().filter(u8::is_ascii_digit).count();
-            (4..=8).contains(&digits) && has_cjk(t)
-        })
+            && (digits == t.len() || (!t.is_ascii() && has_cjk(t)))
+    })
 }
 
 #[cfg(test)]

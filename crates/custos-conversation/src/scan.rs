@@ -87,10 +87,10 @@ pub struct ScanLine {
 struct Bare<'a> {
     #[serde(rename = "type", default, borrow)]
     kind: Option<std::borrow::Cow<'a, str>>,
-    #[serde(default)]
-    id: Option<String>,
-    #[serde(default)]
-    text: Option<String>,
+    #[serde(default, borrow)]
+    id: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default, borrow)]
+    text: Option<std::borrow::Cow<'a, str>>,
 }
 
 /// A stateful scorer for `scan`, usable line by line (the HTTP endpoint
@@ -124,7 +124,9 @@ impl<'g> Scanner<'g> {
             let text = bare.text.ok_or_else(|| {
                 "neither a `message` event nor an object with a `text` string".to_owned()
             })?;
-            let id = bare.id.unwrap_or_else(|| number.to_string());
+            let id = bare
+                .id
+                .map_or_else(|| number.to_string(), std::borrow::Cow::into_owned);
             let message =
                 self.guard
                     .score(&text, Speaker::default(), self.config.suspicious_threshold);
@@ -224,6 +226,7 @@ pub fn scan_reader(
     let mut summary = ScanSummary::default();
     let mut buf = Vec::with_capacity(1024);
     let mut number = 0u64;
+    let mut json = Vec::with_capacity(256);
     loop {
         buf.clear();
         let read = input.read_until(b'\n', &mut buf).map_err(ScanError::Read)?;
@@ -252,10 +255,12 @@ pub fn scan_reader(
                     Verdict::Suspicious => summary.suspicious += 1,
                     Verdict::Scam => summary.scam += 1,
                 }
+                json.clear();
                 // INVARIANT: strings and finite floats always serialise.
-                let json = serde_json::to_string(&line).unwrap_or_default();
-                out.write_all(json.as_bytes()).map_err(ScanError::Write)?;
-                out.write_all(b"\n").map_err(ScanError::Write)?;
+                if serde_json::to_writer(&mut json, &line).is_ok() {
+                    json.push(b'\n');
+                    out.write_all(&json).map_err(ScanError::Write)?;
+                }
             }
             Err(reason) => summary.rejected.push(ScanRejection {
                 line: number,

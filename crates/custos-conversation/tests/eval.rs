@@ -17,8 +17,8 @@ use support::eval;
 
 /// Minimums at the level reached on the held-out split when this test was
 /// written (EVALUATION.md); a regression below them fails. The issue's
-/// targets are 95% recall, <= 1% benign flagged and >= 90% per language;
-/// the benign rate reached is 2.0% (see EVALUATION.md for the gap).
+/// targets are 95% recall, <= 1% benign flagged and >= 90% per language,
+/// all reached (benign 0.5%, see EVALUATION.md).
 #[test]
 fn held_out_split_meets_the_minimums() {
     let guard = Guard::new().unwrap();
@@ -34,7 +34,7 @@ fn held_out_split_meets_the_minimums() {
         report.scam.rate()
     );
     assert!(
-        report.benign.rate() <= 0.025,
+        report.benign.rate() <= 0.01,
         "benign flagged {}",
         report.benign.rate()
     );

@@ -269,14 +269,7 @@ pub(crate) async fn access(
     // Who saw what is recorded before anything is shown.
     let event = custos_core::parse::parse_event(&outcome.event, || outcome.id.clone())
         .map_err(|r| ApiError::internal(&format!("broker event does not parse: {}", r.reason)))?;
-    let new_event = crate::events::new_event(event, &outcome.event);
-    state.ingestor.append(vec![new_event]).await.map_err(|e| {
-        if e.is_unavailable() {
-            ApiError::unavailable(&e)
-        } else {
-            ApiError::internal(&e)
-        }
-    })?;
+    crate::services::append_event(&state, event, &outcome.event).await?;
     Ok(Json(&outcome).into_response())
 }
 
@@ -334,26 +327,22 @@ async fn decide_grant(
     let change = tokio::task::spawn_blocking(move || {
         let now = now();
         let reason = body.reason.as_deref().unwrap_or("unspecified");
+        // The decider's role comes from the directory; an id without a
+        // record has none, so it cannot approve.
+        let role = || -> Result<String, ApiError> {
+            Ok(access
+                .facts
+                .agent(&body.by)
+                .map_err(|e| ApiError::unavailable(&e))?
+                .map(|a| a.role)
+                .unwrap_or_default())
+        };
         let result = match decision {
-            GrantDecision::Approve => {
-                let role = access
-                    .facts
-                    .agent(&body.by)
-                    .map_err(|e| ApiError::unavailable(&e))?
-                    .map(|a| a.role)
-                    .unwrap_or_default();
-                access.approvals.approve(&grant, &body.by, &role, now)
-            }
+            GrantDecision::Approve => access.approvals.approve(&grant, &body.by, &role()?, now),
             GrantDecision::Reject => {
-                let role = access
-                    .facts
-                    .agent(&body.by)
-                    .map_err(|e| ApiError::unavailable(&e))?
-                    .map(|a| a.role)
-                    .unwrap_or_default();
                 access
                     .approvals
-                    .reject(&grant, &body.by, &role, reason, now)
+                    .reject(&grant, &body.by, &role()?, reason, now)
             }
             GrantDecision::Revoke => access.approvals.revoke(&grant, &body.by, reason, now),
         };

@@ -46,6 +46,26 @@ impl MessageScorer {
     }
 }
 
+/// Appends one event durably through the ingest thread (as `POST
+/// /v1/events` would).
+pub(crate) async fn append_event(
+    state: &AppState,
+    event: custos_core::Event,
+    raw: &str,
+) -> Result<custos_store::AppendReceipt, ApiError> {
+    state
+        .ingestor
+        .append(vec![crate::events::new_event(event, raw)])
+        .await
+        .map_err(|e| {
+            if e.is_unavailable() {
+                ApiError::unavailable(&e)
+            } else {
+                ApiError::internal(&e)
+            }
+        })
+}
+
 fn now() -> custos_core::EventTime {
     let micros = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -170,14 +190,7 @@ pub(crate) async fn score_message(
         .clone()
         .ok_or_else(|| not_configured("conversation guard"))?;
     let (event, text) = body_event(&state, &headers, body, "message").await?;
-    let new_event = crate::events::new_event(event, &text);
-    let receipt = state.ingestor.append(vec![new_event]).await.map_err(|e| {
-        if e.is_unavailable() {
-            ApiError::unavailable(&e)
-        } else {
-            ApiError::internal(&e)
-        }
-    })?;
+    let receipt = append_event(&state, event, &text).await?;
     let verdict = tokio::task::spawn_blocking(move || {
         let mut scanner = scorer
             .scanner

@@ -129,12 +129,18 @@ pub fn prepare_batches(events: u64, batch: usize, seed: u64) -> anyhow::Result<V
     Ok(batches)
 }
 
-/// Posts one NDJSON batch; returns the number of accepted events.
-pub fn post_batch(agent: &ureq::Agent, url: &str, token: &str, body: &str) -> anyhow::Result<u64> {
+/// Posts `body`; the response text of a 2xx, an error otherwise.
+fn post(
+    agent: &ureq::Agent,
+    url: &str,
+    token: &str,
+    content_type: &str,
+    body: &str,
+) -> anyhow::Result<String> {
     let mut response = agent
         .post(url)
         .header("Authorization", &format!("Bearer {token}"))
-        .header("Content-Type", "application/x-ndjson")
+        .header("Content-Type", content_type)
         .send(body)
         .with_context(|| format!("cannot reach `{url}`"))?;
     let status = response.status();
@@ -145,6 +151,12 @@ pub fn post_batch(agent: &ureq::Agent, url: &str, token: &str, body: &str) -> an
     if !status.is_success() {
         bail!("`{url}` answered {status}: {text}");
     }
+    Ok(text)
+}
+
+/// Posts one NDJSON batch; returns the number of accepted events.
+pub fn post_batch(agent: &ureq::Agent, url: &str, token: &str, body: &str) -> anyhow::Result<u64> {
+    let text = post(agent, url, token, "application/x-ndjson", body)?;
     let value: serde_json::Value =
         serde_json::from_str(&text).context("the response is not JSON")?;
     value["accepted"]
@@ -159,21 +171,7 @@ pub fn post_decision(
     token: &str,
     body: &str,
 ) -> anyhow::Result<u64> {
-    let mut response = agent
-        .post(url)
-        .header("Authorization", &format!("Bearer {token}"))
-        .header("Content-Type", "application/json")
-        .send(body)
-        .with_context(|| format!("cannot reach `{url}`"))?;
-    let status = response.status();
-    let text = response
-        .body_mut()
-        .read_to_string()
-        .context("cannot read the response")?;
-    if !status.is_success() {
-        bail!("`{url}` answered {status}: {text}");
-    }
-    Ok(1)
+    post(agent, url, token, "application/json", body).map(|_| 1)
 }
 
 pub fn agent() -> ureq::Agent {

@@ -264,13 +264,26 @@ impl SimReport {
     }
 }
 
-/// Public negatives installed by `scripts/install_public_corpora.sh`
-/// (UCI SMS ham, chatterbot small talk) as one text per line, if present.
+/// Public corpora installed by `scripts/install_public_corpora.sh` (UCI SMS
+/// ham and spam, chatterbot small talk) as `(set, text)`, one text per line,
+/// if present: in `$CUSTOS_CORPORA`, else `<workspace>/target/corpora`
+/// (outside git), else the crate's `corpus/public` (older installs).
 pub fn public_negatives() -> Option<Vec<(String, String)>> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/public");
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dirs: Vec<std::path::PathBuf> = match std::env::var_os("CUSTOS_CORPORA") {
+        Some(dir) => vec![dir.into()],
+        None => vec![
+            manifest.join("../../target/corpora"),
+            manifest.join("corpus/public"),
+        ],
+    };
+    let dir = dirs
+        .into_iter()
+        .find(|d| d.join("uci_sms_ham.txt").is_file() || d.join("chatterbot.txt").is_file())?;
     let mut out = Vec::new();
     for (name, file) in [
         ("uci_sms_ham", "uci_sms_ham.txt"),
+        ("uci_sms_spam", "uci_sms_spam.txt"),
         ("chatterbot", "chatterbot.txt"),
     ] {
         if let Ok(text) = std::fs::read_to_string(dir.join(file)) {
