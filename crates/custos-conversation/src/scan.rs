@@ -87,10 +87,28 @@ pub struct ScanLine {
 struct Bare<'a> {
     #[serde(rename = "type", default, borrow)]
     kind: Option<std::borrow::Cow<'a, str>>,
-    #[serde(default, borrow)]
-    id: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default)]
+    id: Option<BareId>,
     #[serde(default, borrow)]
     text: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// A bare line's `id`: a string, or (leniently) a number, written back as
+/// its decimal text.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum BareId {
+    Text(String),
+    Integer(i64),
+}
+
+impl BareId {
+    fn into_string(self) -> String {
+        match self {
+            BareId::Text(text) => text,
+            BareId::Integer(n) => n.to_string(),
+        }
+    }
 }
 
 /// A stateful scorer for `scan`, usable line by line (the HTTP endpoint
@@ -126,7 +144,7 @@ impl<'g> Scanner<'g> {
             })?;
             let id = bare
                 .id
-                .map_or_else(|| number.to_string(), std::borrow::Cow::into_owned);
+                .map_or_else(|| number.to_string(), BareId::into_string);
             let message =
                 self.guard
                     .score(&text, Speaker::default(), self.config.suspicious_threshold);

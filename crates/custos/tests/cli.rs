@@ -854,6 +854,8 @@ fn scan_writes_one_verdict_per_scored_line_in_input_order() {
             r#"{"type":"message","ts":"2025-01-02T10:00:00Z","id":"e9","conversation_id":"c1","channel":"phone","direction":"inbound","sender_role":"unknown","customer_id":"c-1","text":"Move all your funds to this safe wallet now and install AnyDesk so we can help"}"#,
             "\n",
             r#"{"text":"We will never ask for your 2FA code."}"#,
+            "\n",
+            r#"{"id":7,"text":"ok thanks"}"#,
             "\n"
         ),
     )
@@ -869,14 +871,14 @@ fn scan_writes_one_verdict_per_scored_line_in_input_order() {
     let ids: Vec<&str> = lines.iter().map(|l| l["id"].as_str().unwrap()).collect();
     assert_eq!(
         ids,
-        ["m1", "m2", "e9", "5"],
-        "input order; a bare line's id is its line number"
+        ["m1", "m2", "e9", "5", "7"],
+        "input order; a bare line's id is its line number; a numeric id is kept as text"
     );
     let verdicts: Vec<&str> = lines
         .iter()
         .map(|l| l["verdict"].as_str().unwrap())
         .collect();
-    assert_eq!(verdicts, ["scam", "benign", "scam", "benign"]);
+    assert_eq!(verdicts, ["scam", "benign", "scam", "benign", "benign"]);
     for line in &lines {
         let keys: Vec<&String> = line.as_object().unwrap().keys().collect();
         assert_eq!(keys.len(), 4, "{line}");
