@@ -145,14 +145,43 @@ pub fn open(
 }
 
 /// Reloads the policies when their files change; a set that does not
-/// validate is logged and the running one kept.
-pub fn watch_policies(broker: Arc<BrokerHandle>, stop: &AtomicBool) {
+/// validate is logged and the running one kept. Both outcomes are audited.
+pub fn watch_policies(
+    broker: Arc<BrokerHandle>,
+    audit: Option<Arc<std::sync::Mutex<custos_audit::AuditLog>>>,
+    stop: &AtomicBool,
+) {
+    let record = |outcome: &str, detail: String| {
+        let Some(log) = &audit else { return };
+        let entry = custos_audit::AuditEntry {
+            kind: "policy_reload".to_owned(),
+            ts: crate::audit::now_rfc3339(),
+            actor: "custos".to_owned(),
+            subject_commitment: String::new(),
+            details: serde_json::json!({ "outcome": outcome, "detail": detail }),
+        };
+        match log.lock() {
+            Ok(mut log) => {
+                if let Err(e) = log.append(&[entry]) {
+                    tracing::error!(error = %e, "cannot audit a policy reload");
+                }
+            }
+            Err(_) => tracing::error!("audit log lock poisoned"),
+        }
+    };
     while !stop.load(Ordering::Relaxed) {
         match broker.reload_if_changed() {
-            Ok(true) => tracing::info!("access policies reloaded"),
+            Ok(true) => {
+                tracing::info!("access policies reloaded");
+                record(
+                    "reloaded",
+                    "the policy files changed and validate".to_owned(),
+                );
+            }
             Ok(false) => {}
             Err(e) => {
-                tracing::error!(error = %e, "access policies not reloaded; the running set stays")
+                tracing::error!(error = %e, "access policies not reloaded; the running set stays");
+                record("refused", e.to_string());
             }
         }
         for _ in 0..10 {
@@ -278,6 +307,57 @@ mod tests {
                 directory: directory.map(|(kind, id)| custos_store::DirectoryUpdate { kind, id }),
             }])
             .unwrap();
+    }
+
+    #[test]
+    fn policy_reloads_are_audited_and_a_bad_set_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let policies = dir.path().join("policies");
+        std::fs::create_dir_all(&policies).unwrap();
+        let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/../custos-broker/policies");
+        for entry in std::fs::read_dir(shipped).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), policies.join(entry.file_name())).unwrap();
+        }
+        let broker = Arc::new(
+            BrokerHandle::from_dir(&policies, custos_broker::BrokerConfig::default()).unwrap(),
+        );
+        let signer = custos_audit::NoteSigner::from_seed("t.example/audit", [4; 32]).unwrap();
+        let log = Arc::new(std::sync::Mutex::new(
+            custos_audit::AuditLog::open(&dir.path().join("audit.db"), "t.example/audit", signer)
+                .unwrap(),
+        ));
+        let stop = Arc::new(AtomicBool::new(false));
+        let watcher = {
+            let (broker, log, stop) = (broker.clone(), log.clone(), stop.clone());
+            std::thread::spawn(move || watch_policies(broker, Some(log), &stop))
+        };
+        let wait_for = |n: u64| {
+            let deadline = std::time::Instant::now() + Duration::from_secs(20);
+            while log.lock().unwrap().size() < n {
+                assert!(std::time::Instant::now() < deadline, "no audit entry {n}");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        };
+        // mtimes have a coarse grain on some filesystems: step past it.
+        std::thread::sleep(Duration::from_millis(1100));
+        let access = policies.join("access.cedar");
+        let text = std::fs::read_to_string(&access).unwrap();
+        std::fs::write(&access, format!("// reviewed\n{text}")).unwrap();
+        wait_for(1);
+        std::thread::sleep(Duration::from_millis(1100));
+        std::fs::write(
+            &access,
+            "permit(principal, action, resource) when { nonsense };",
+        )
+        .unwrap();
+        wait_for(2);
+        stop.store(true, Ordering::SeqCst);
+        watcher.join().unwrap();
+        let entries = log.lock().unwrap().entries(0..2).unwrap();
+        assert_eq!(entries[0].kind, "policy_reload");
+        assert_eq!(entries[0].details["outcome"], "reloaded");
+        assert_eq!(entries[1].details["outcome"], "refused");
     }
 
     #[test]

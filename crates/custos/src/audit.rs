@@ -371,6 +371,43 @@ impl AuditPump {
     }
 }
 
+/// The wall clock as RFC 3339, for entries about the server itself.
+pub fn now_rfc3339() -> String {
+    let micros = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64);
+    custos_core::EventTime::from_micros(micros).to_string()
+}
+
+/// Records that a server started, with what configuration (no secrets:
+/// which parts are configured and a digest of the detector settings).
+pub fn record_start(log: &Mutex<AuditLog>, settings: &Settings) -> anyhow::Result<()> {
+    use sha2::Digest;
+    let config = format!(
+        "{:?}|{:?}|{:?}|{:?}",
+        settings.detectors, settings.pipeline, settings.audit, settings.access
+    );
+    let digest = crate::config::to_hex(&sha2::Sha256::digest(config.as_bytes()));
+    let entry = AuditEntry {
+        kind: "server_start".to_owned(),
+        ts: now_rfc3339(),
+        actor: "custos".to_owned(),
+        subject_commitment: String::new(),
+        details: serde_json::json!({
+            "version": env!("CARGO_PKG_VERSION"),
+            "backend": if settings.database_url.is_some() { "postgres" } else { "sqlite" },
+            "config_sha256": digest,
+            "webhooks": settings.webhooks.is_some(),
+            "policy_dir": settings.access.policy_dir.as_ref().map(|p| p.display().to_string()),
+        }),
+    };
+    let mut log = log
+        .lock()
+        .map_err(|_| anyhow::anyhow!("audit log lock poisoned"))?;
+    log.append(&[entry])?;
+    Ok(())
+}
+
 /// `(source, seq)` of an entry written by the pump.
 fn source_of(entry: &AuditEntry) -> Option<(String, u64)> {
     Some((

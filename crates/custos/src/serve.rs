@@ -127,6 +127,7 @@ impl Server {
 
         let (audit_log, commitment_key) = crate::audit::open_log(settings)?;
         let audit_log = Arc::new(Mutex::new(audit_log));
+        crate::audit::record_start(&audit_log, settings)?;
         let audit = {
             let pump =
                 crate::audit::AuditPump::new(store.clone(), audit_log.clone(), commitment_key)?;
@@ -138,9 +139,10 @@ impl Server {
         let (access, broker) = crate::access::open(settings, store.clone(), countermeasures)?;
         let policies = {
             let stop = stop_pipeline.clone();
+            let audit = Some(audit_log.clone());
             std::thread::Builder::new()
                 .name("custos-policies".into())
-                .spawn(move || crate::access::watch_policies(broker, &stop))?
+                .spawn(move || crate::access::watch_policies(broker, audit, &stop))?
         };
         let access = Arc::new(access);
         let janitor = {

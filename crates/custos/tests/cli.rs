@@ -1035,6 +1035,7 @@ fn serve_audits_every_access_and_decides_actions_and_messages() {
                 .unwrap()
                 .iter()
                 .any(|e| e["entry"]["details"]["event_id"] == outcome["id"]);
+            assert!(kinds.contains(&"server_start"), "{kinds:?}");
             if kinds.contains(&"access")
                 && kinds.iter().any(|k| k.starts_with("alert"))
                 && broker_decision
