@@ -30,7 +30,7 @@ pub use crate::handlers::REQUEST_ID_HEADER;
 pub use crate::ingest::{IngestError, Ingestor};
 pub use crate::metrics::{METRICS_CONTENT_TYPE, Metrics};
 pub use crate::openapi::OPENAPI_JSON;
-pub use crate::routes::{Endpoint, HttpMethod, ROUTES, RouteSpec, router, serve};
+pub use crate::routes::{Endpoint, HttpMethod, ROUTES, RouteSpec, router, serve, serve_app};
 pub use crate::services::{MessageScorer, Services};
 
 use custos_store::Store;

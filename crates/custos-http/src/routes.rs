@@ -293,10 +293,20 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_app(listener, router(state), shutdown).await
+}
+
+/// Serves an application built from [`router`] (with more merged into it,
+/// such as the web console under `/console`) like [`serve`].
+pub async fn serve_app(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     if let Ok(address) = listener.local_addr() {
         tracing::info!(%address, "http server listening");
     }
-    axum::serve(listener, router(state))
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -25,6 +25,50 @@ pub enum PolicyCommand {
 }
 
 #[derive(Subcommand)]
+pub enum ConsoleCommand {
+    /// Create a console user (`analyst`, `lead`, `agent`, `admin`). The
+    /// password comes from `CUSTOS_CONSOLE_PASSWORD` or the first line of
+    /// standard input; the TOTP enrolment URI is printed once.
+    AddUser {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        role: String,
+    },
+}
+
+/// `custos console ...` against the data directory `serve` uses.
+pub fn console(command: ConsoleCommand, data_dir: &std::path::Path) -> anyhow::Result<()> {
+    match command {
+        ConsoleCommand::AddUser { name, role } => {
+            let role: custos_console::Role = role.parse().map_err(|_| {
+                anyhow::anyhow!(
+                    "`--role` must be `analyst`, `lead`, `agent` or `admin`, got `{role}`"
+                )
+            })?;
+            let password = match std::env::var("CUSTOS_CONSOLE_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin()
+                        .read_line(&mut line)
+                        .context("cannot read the password from standard input")?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let uri =
+                custos_console::create_user(&data_dir.join("console"), &name, role, &password)
+                    .with_context(|| format!("cannot create console user `{name}`"))?;
+            println!(
+                "custos console: created `{name}`; add this to an authenticator app now, it is not shown again:\n  {}",
+                uri.expose()
+            );
+            Ok(())
+        }
+    }
+}
+
+#[derive(Subcommand)]
 pub enum AuditCommand {
     /// Check a log against a checkpoint you trust: reports any modified,
     /// deleted, reordered or truncated entry, or a fork, with the first bad index.

@@ -137,6 +137,9 @@ enum Command {
     /// The tamper-evident audit log.
     #[command(subcommand)]
     Audit(admin::AuditCommand),
+    /// The analyst web console (`/console` on `serve`).
+    #[command(subcommand)]
+    Console(admin::ConsoleCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -279,6 +282,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Policy(command) => admin::policy(command),
         Command::Audit(command) => admin::audit(command),
+        Command::Console(command) => admin::console(command, &settings.data_dir),
         Command::Load(options) => {
             let report = load::run(&options)?;
             println!("{report}");

@@ -168,9 +168,13 @@ impl Server {
         let state = AppState::new(store.clone(), http, metrics.clone(), ready.clone())
             .context("cannot start the ingest thread")?
             .with_services(services);
+        let console =
+            custos_console::ConsoleState::open(&settings.data_dir.join("console"), store.clone())
+                .context("cannot open the console's user store")?;
+        let app = custos_http::router(state).merge(custos_console::router(console));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let http = runtime.spawn(async move {
-            if let Err(e) = custos_http::serve(listener, state, async {
+            if let Err(e) = custos_http::serve_app(listener, app, async {
                 let _ = rx.await;
             })
             .await

@@ -1095,3 +1095,73 @@ fn serve_audits_every_access_and_decides_actions_and_messages() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn the_console_is_served_and_users_are_created_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = run(
+        custos(&["console", "add-user", "--name", "lee", "--role", "lead"])
+            .env("CUSTOS_DATA_DIR", &data)
+            .env("CUSTOS_CONSOLE_PASSWORD", "correct horse battery staple"),
+    );
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("otpauth://totp/"), "{stdout}");
+    let again = run(
+        custos(&["console", "add-user", "--name", "lee", "--role", "lead"])
+            .env("CUSTOS_DATA_DIR", &data)
+            .env("CUSTOS_CONSOLE_PASSWORD", "correct horse battery staple"),
+    );
+    assert!(!again.status.success(), "a duplicate user is refused");
+    let short = run(
+        custos(&["console", "add-user", "--name", "kim", "--role", "boss"])
+            .env("CUSTOS_DATA_DIR", &data)
+            .env("CUSTOS_CONSOLE_PASSWORD", "correct horse battery staple"),
+    );
+    assert!(
+        text(&short.stderr).contains("--role"),
+        "{}",
+        text(&short.stderr)
+    );
+
+    let (mut served, _) = start_serve_env(&data, Some("test-token-0123456789"), None, &[]);
+    wait_ready(&served.base);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    let r = agent
+        .get(&format!("{}/console/", served.base))
+        .call()
+        .unwrap();
+    assert!(r.status().is_redirection(), "{}", r.status());
+    let mut r = agent
+        .get(&format!("{}/console/signin", served.base))
+        .call()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let csp = r
+        .headers()
+        .get("content-security-policy")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    assert!(
+        csp.contains("default-src 'self'") || csp.contains("'self'"),
+        "{csp}"
+    );
+    let page = r.body_mut().read_to_string().unwrap();
+    assert!(page.contains("<form"), "{page}");
+    // The API is still there beside it.
+    assert_eq!(
+        agent
+            .get(&format!("{}/healthz", served.base))
+            .call()
+            .unwrap()
+            .status(),
+        200
+    );
+    served.child.kill().unwrap();
+    served.child.wait().unwrap();
+}

@@ -1,0 +1,155 @@
+// Browser test of the custos console: Playwright (playwright-core) driving
+// Debian's Chromium headless. Started by tests/integration.rs with:
+//   CONSOLE_URL          base URL of a console on a real port
+//   CONSOLE_USER         a lead's user name, CONSOLE_PASSWORD their password
+//   CONSOLE_TOTP_SECRET  their TOTP secret (base32), to compute codes like an app
+//   CHROMIUM             the browser binary (default /usr/bin/chromium)
+//   SCREENSHOT_DIR       where the screenshots go
+// Signs in, triages an alert, releases a suspension with step-up, checks the
+// pages at phone width, and fails on any console error, CSP violation or
+// request that leaves the console's origin.
+import { chromium } from "playwright-core";
+import { createHmac } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+
+const base = must("CONSOLE_URL");
+const user = must("CONSOLE_USER");
+const password = must("CONSOLE_PASSWORD");
+const key = base32Decode(must("CONSOLE_TOTP_SECRET"));
+const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
+const shots = process.env.SCREENSHOT_DIR || "screenshots";
+mkdirSync(shots, { recursive: true });
+
+function must(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+}
+
+function base32Decode(text) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let buffer = 0, bits = 0;
+  const out = [];
+  for (const c of text.replace(/=+$/, "")) {
+    const value = alphabet.indexOf(c.toUpperCase());
+    if (value < 0) continue;
+    buffer = (buffer << 5) | value;
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push((buffer >> bits) & 0xff);
+    }
+  }
+  return Buffer.from(out);
+}
+
+// RFC 4226 HOTP / RFC 6238 TOTP, six digits, 30-second steps.
+function hotp(counter) {
+  const message = Buffer.alloc(8);
+  message.writeBigUInt64BE(BigInt(counter));
+  const digest = createHmac("sha1", key).update(message).digest();
+  const offset = digest[digest.length - 1] & 0x0f;
+  const binary = (digest.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return String(binary).padStart(6, "0");
+}
+const currentStep = () => Math.floor(Date.now() / 1000 / 30);
+
+function check(condition, message) {
+  if (!condition) throw new Error(`check failed: ${message}`);
+  console.log(`ok: ${message}`);
+}
+
+const problems = [];
+const browser = await chromium.launch({
+  executablePath,
+  headless: true,
+  args: ["--no-sandbox", "--disable-dev-shm-usage"],
+});
+try {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const page = await context.newPage();
+  page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()}`); });
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("request", (r) => { if (!r.url().startsWith(base)) problems.push(`external request: ${r.url()}`); });
+  page.on("dialog", (d) => d.accept());
+  const shot = (name) => page.screenshot({ path: path.join(shots, name), fullPage: true });
+
+  // No session: the queue sends us to sign in.
+  await page.goto(`${base}/console/alerts`);
+  check(page.url() === `${base}/console/signin`, "no session redirects to sign-in");
+
+  check(await page.evaluate(() => document.activeElement?.id === "name"), "sign-in starts in the user name field");
+
+  await page.getByLabel("User name").fill(user);
+  await page.getByLabel("Password").fill(password);
+  const signInStep = currentStep();
+  await page.getByLabel("Authenticator code").fill(hotp(signInStep));
+  await shot("signin.png");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(`${base}/console/`);
+  check(await page.getByRole("heading", { name: "Overview", level: 1 }).isVisible(), "signed in to the overview");
+  const cookies = await context.cookies();
+  const session = cookies.find((c) => c.name === "custos_console");
+  check(session && session.httpOnly && session.secure && session.sameSite === "Strict" && session.path === "/console",
+    "session cookie is HttpOnly, Secure, SameSite=Strict, Path=/console");
+  await shot("overview.png");
+  // Keyboard: the first Tab reaches the skip link, which takes focus to main.
+  await page.keyboard.press("Tab");
+  check(await page.evaluate(() => document.activeElement?.classList.contains("skip")), "first Tab focuses the skip link");
+  await page.keyboard.press("Enter");
+  check(await page.evaluate(() => document.activeElement?.id === "main"), "the skip link moves focus to main");
+
+  // Triage: the newest critical agent_behavior alert.
+  await page.getByRole("link", { name: "Alerts", exact: true }).click();
+  await page.waitForURL(/\/console\/alerts/);
+  await shot("alerts.png");
+  await page.getByLabel("Detector").selectOption("agent_behavior");
+  await page.getByLabel("Severity at least").selectOption("critical");
+  await page.getByRole("button", { name: "Apply filters" }).click();
+  await page.waitForURL(/severity=critical/);
+  const first = page.locator("table.alerts tbody tr th a").first();
+  const alertId = (await first.textContent()).trim();
+  await first.click();
+  await page.waitForURL(new RegExp(`/console/alerts/${alertId}$`));
+  check(await page.getByRole("heading", { name: "Evidence timeline" }).isVisible(), `alert ${alertId} shows its evidence`);
+  await shot("alert-detail.png");
+  await page.getByRole("button", { name: "Assign to me" }).click();
+  await page.waitForLoadState();
+  check(await page.getByText(`${user} assign`).isVisible(), "assigned to me, in the history");
+  await page.getByLabel("Resolution").selectOption("true_positive");
+  await page.getByRole("button", { name: "Resolve" }).click();
+  await page.waitForLoadState();
+  check(await page.locator("dl.facts").getByText("resolved: true_positive").isVisible(), "resolved as a true positive");
+
+  // Release the suspension on the alert's agent, with step-up.
+  await page.locator('dl.facts a[href^="/console/agents/"]').first().click();
+  await page.waitForURL(/\/console\/agents\//);
+  const agentUrl = page.url();
+  check(await page.getByRole("heading", { name: "Countermeasures in force" }).isVisible(), "agent page lists countermeasures");
+  await shot("agent.png");
+  await page.getByLabel("Countermeasure", { exact: true }).selectOption("suspend_access");
+  await page.getByLabel("Reason (recorded)").fill("benign: QA review in the browser test");
+  // A code of a later step than the sign-in's (the server accepts one step of drift).
+  const stepUp = Math.max(signInStep + 1, currentStep());
+  await page.getByLabel("Authenticator code (step-up)").fill(hotp(stepUp));
+  await page.getByRole("button", { name: "Release" }).click();
+  await page.waitForURL(/released=suspend_access/);
+  check(await page.locator("p.notice.ok").getByText("Released suspend_access").isVisible(), "release confirmed");
+  check(await page.getByRole("region", { name: "Releases" }).getByText(`${user} released`).isVisible(), "release listed with who did it");
+  await shot("agent-released.png");
+
+  // Phone width: nothing wider than the screen.
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const [url, name] of [[`${base}/console/`, "overview-phone.png"], [`${base}/console/alerts?status=all`, "alerts-phone.png"], [agentUrl.split("?")[0], "agent-phone.png"]]) {
+    await page.goto(url);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    check(overflow <= 1, `${name}: no horizontal page scroll at 390 px (${overflow})`);
+    await shot(name);
+  }
+
+  check(problems.length === 0, `no console errors, CSP violations or external requests ${JSON.stringify(problems)}`);
+  console.log("browser test passed");
+} finally {
+  await browser.close();
+}

@@ -1,0 +1,575 @@
+//! The console on a real port over a store seeded from the simulator and
+//! analysed by the behaviour detectors: page timings, and the browser test
+//! (Playwright driving Debian's Chromium, `e2e/console.spec.mjs`).
+//!
+//! - `console_on_a_real_port`: always runs (a week of a small floor); runs
+//!   the browser test when node, `e2e/node_modules` and `/usr/bin/chromium`
+//!   are there, and otherwise prints `skipped:` with the reason.
+//! - `month_of_simulator_data_pages_under_200ms`: the full default month
+//!   (about a million events); slow, so it runs only with
+//!   `CUSTOS_CONSOLE_MONTH=1` (use `--release` for production figures).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use custos_behavior::{AgentBehavior, BehaviorConfig, LeakAttribution};
+use custos_console::{ConsoleSettings, ConsoleState, Role};
+use custos_core::event::EventBody;
+use custos_core::parse::parse_event;
+use custos_core::pipeline::{Output, Pipeline, PipelineConfig};
+use custos_core::{Alert, Detector};
+use custos_sim::{SimConfig, Simulator};
+use custos_store::{DirectoryKind, DirectoryUpdate, NewAlert, NewEvent, SqliteStore, Store};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+/// What seeding produced.
+struct Seeded {
+    events: u64,
+    alerts: u64,
+    by_detector: BTreeMap<String, u64>,
+}
+
+fn to_new_event(line: &str, index: usize) -> Option<NewEvent> {
+    let event = parse_event(line, || (index + 1).to_string()).ok()?;
+    let directory = match &event.body {
+        EventBody::Agent(a) => Some((DirectoryKind::Agent, a.agent_id.as_str().to_owned())),
+        EventBody::Customer(c) => {
+            Some((DirectoryKind::Customer, c.customer_id.as_str().to_owned()))
+        }
+        EventBody::Ticket(t) => Some((DirectoryKind::Ticket, t.ticket_id.as_str().to_owned())),
+        _ => None,
+    }
+    .map(|(kind, id)| DirectoryUpdate { kind, id });
+    Some(NewEvent {
+        event_id: event.id.as_str().to_owned(),
+        event_type: event.body.type_name().to_owned(),
+        ts_micros: event.ts.as_micros(),
+        raw: line.to_owned(),
+        directory,
+    })
+}
+
+fn to_new_alert(alert: &Alert) -> NewAlert {
+    use custos_core::Severity as S;
+    NewAlert {
+        alert_id: alert.alert_id.clone(),
+        ts_micros: alert.ts.as_micros(),
+        detector: alert.detector.clone(),
+        entity_kind: alert.entity.kind.as_str().to_owned(),
+        entity_id: alert.entity.id.clone(),
+        severity: match alert.severity {
+            S::Low => custos_store::Severity::Low,
+            S::Medium => custos_store::Severity::Medium,
+            S::High => custos_store::Severity::High,
+            S::Critical => custos_store::Severity::Critical,
+        },
+        json: alert.to_json(),
+    }
+}
+
+/// Simulates `config`, appends every event to `store`, runs the agent
+/// detectors over them in the same order and appends their alerts with the
+/// `pipeline` cursor, as `custos serve` would.
+fn seed(store: &dyn Store, config: SimConfig) -> Seeded {
+    let behavior = BehaviorConfig::default();
+    let detectors: Vec<Box<dyn Detector>> = vec![
+        Box::new(AgentBehavior::new(behavior.clone())),
+        Box::new(LeakAttribution::new(behavior)),
+    ];
+    let mut pipeline = Pipeline::new(PipelineConfig::default(), detectors);
+    let mut batch = Vec::with_capacity(5_000);
+    let mut out = Vec::new();
+    let mut alerts = Vec::new();
+    let mut seeded = Seeded {
+        events: 0,
+        alerts: 0,
+        by_detector: BTreeMap::new(),
+    };
+    let flush = |batch: &mut Vec<NewEvent>, alerts: &mut Vec<NewAlert>, seeded: &mut Seeded| {
+        if batch.is_empty() && alerts.is_empty() {
+            return;
+        }
+        let receipt = store.append_events(batch).unwrap();
+        seeded.events += receipt.len();
+        store
+            .append_alerts(alerts, "pipeline", receipt.last_seq)
+            .unwrap();
+        seeded.alerts += alerts.len() as u64;
+        batch.clear();
+        alerts.clear();
+    };
+    for (index, line) in Simulator::new(config).unwrap().enumerate() {
+        let Some(new_event) = to_new_event(&line, index) else {
+            continue;
+        };
+        if let Ok(event) = parse_event(&line, || (index + 1).to_string()) {
+            pipeline.push(event, &mut out);
+        }
+        batch.push(new_event);
+        for output in out.drain(..) {
+            if let Output::Alert(alert) = output {
+                *seeded
+                    .by_detector
+                    .entry(alert.detector.clone())
+                    .or_default() += 1;
+                alerts.push(to_new_alert(&alert));
+            }
+        }
+        if batch.len() == 5_000 {
+            flush(&mut batch, &mut alerts, &mut seeded);
+        }
+    }
+    pipeline.finish(&mut out);
+    for output in out.drain(..) {
+        if let Output::Alert(alert) = output {
+            *seeded
+                .by_detector
+                .entry(alert.detector.clone())
+                .or_default() += 1;
+            alerts.push(to_new_alert(&alert));
+        }
+    }
+    flush(&mut batch, &mut alerts, &mut seeded);
+    seeded
+}
+
+/// Appends `count` customer alerts spread over the stored events (each
+/// citing the event it sits on), as the customer-side detectors would.
+fn add_customer_alerts(store: &dyn Store, mut seeded: Seeded, count: u64) -> Seeded {
+    let last = store.last_seq().unwrap();
+    let stride = (last / count).max(1);
+    let cursor = store.cursor("pipeline").unwrap();
+    let mut batch = Vec::new();
+    for n in 0..count {
+        let seq = 1 + n * stride;
+        let Some(event) = store.read_events(seq - 1, 1).unwrap().into_iter().next() else {
+            break;
+        };
+        let (detector, severity) = match n % 10 {
+            0 => ("conversation", custos_store::Severity::High),
+            1..=3 => ("action_risk", custos_store::Severity::Medium),
+            _ => ("action_risk", custos_store::Severity::Low),
+        };
+        let alert_id = format!("syn-{n}");
+        let ts = custos_core::EventTime::from_micros(event.ts_micros);
+        let json = serde_json::json!({
+            "alert_id": alert_id, "ts": ts.to_string(), "detector": detector,
+            "entity": {"kind": "customer", "id": format!("c-{:05}", n % 50_000)},
+            "severity": severity.as_str(), "score": 0.5,
+            "reasons": [{"code": "v1.new_device", "detail": "a device not seen in 90 days"}],
+            "evidence": [event.event_id], "response": ["step_up"]
+        });
+        batch.push(NewAlert {
+            alert_id,
+            ts_micros: event.ts_micros,
+            detector: detector.to_owned(),
+            entity_kind: "customer".to_owned(),
+            entity_id: format!("c-{:05}", n % 50_000),
+            severity,
+            json: json.to_string(),
+        });
+        if batch.len() == 5_000 {
+            store.append_alerts(&batch, "pipeline", cursor).unwrap();
+            seeded.alerts += batch.len() as u64;
+            *seeded
+                .by_detector
+                .entry("synthetic customer alerts".to_owned())
+                .or_default() += batch.len() as u64;
+            batch.clear();
+        }
+    }
+    store.append_alerts(&batch, "pipeline", cursor).unwrap();
+    seeded.alerts += batch.len() as u64;
+    *seeded
+        .by_detector
+        .entry("synthetic customer alerts".to_owned())
+        .or_default() += batch.len() as u64;
+    seeded
+}
+
+/// A console server on 127.0.0.1 (random port); returns its base URL.
+async fn serve(state: ConsoleState) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, custos_console::router(state)).await;
+    });
+    format!("http://{address}")
+}
+
+/// A tiny HTTP/1.1 client over a plain socket (no client crate needed):
+/// returns status, headers and body.
+async fn http(
+    base: &str,
+    method: &str,
+    path: &str,
+    cookie: Option<&str>,
+    form: Option<&str>,
+) -> (u16, String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    let body = form.unwrap_or("");
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+    if let Some(cookie) = cookie {
+        request.push_str(&format!("Cookie: {cookie}\r\n"));
+    }
+    if form.is_some() {
+        request.push_str(&format!(
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_owned(), body.to_owned())
+}
+
+fn set_cookie_value(head: &str, name: &str) -> Option<String> {
+    head.lines()
+        .filter_map(|l| {
+            l.strip_prefix("set-cookie: ")
+                .or_else(|| l.strip_prefix("Set-Cookie: "))
+        })
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(|v| v.split(';').next().unwrap_or("").to_owned())
+}
+
+fn hidden_csrf(body: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = body.find(marker).unwrap() + marker.len();
+    body[start..].split('"').next().unwrap().to_owned()
+}
+
+fn base32_decode(text: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    let (mut buffer, mut bits) = (0_u32, 0);
+    for c in text.bytes() {
+        let value = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'2'..=b'7' => c - b'2' + 26,
+            _ => continue,
+        };
+        buffer = (buffer << 5) | u32::from(value);
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+        }
+    }
+    out
+}
+
+fn secret_of(uri: &str) -> String {
+    uri.split("secret=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// Signs in over the socket; returns the session cookie.
+async fn sign_in(base: &str, name: &str, secret: &[u8]) -> String {
+    let (status, head, body) = http(base, "GET", "/console/signin", None, None).await;
+    assert_eq!(status, 200);
+    let pre = set_cookie_value(&head, "custos_console_pre").unwrap();
+    let code = custos_console::totp_code_at(secret, now_secs());
+    let form = format!(
+        "csrf={}&name={name}&password={}&code={code}",
+        hidden_csrf(&body),
+        PASSWORD.replace(' ', "+")
+    );
+    let (status, head, _) = http(base, "POST", "/console/signin", Some(&pre), Some(&form)).await;
+    assert_eq!(status, 303, "{head}");
+    set_cookie_value(&head, "custos_console").unwrap()
+}
+
+/// Server time of one GET, median of `runs` (the socket round trip on
+/// loopback is included, so this is an upper bound of server time).
+async fn time_page(base: &str, path: &str, cookie: &str, runs: usize) -> (u16, Duration, usize) {
+    let mut times = Vec::with_capacity(runs);
+    let mut last = (0, 0);
+    for _ in 0..runs {
+        let started = Instant::now();
+        let (status, _, body) = http(base, "GET", path, Some(cookie), None).await;
+        times.push(started.elapsed());
+        last = (status, body.len());
+    }
+    times.sort();
+    (last.0, times[times.len() / 2], last.1)
+}
+
+/// The pages an analyst visits, with real ids from the seeded store.
+fn page_set(state: &ConsoleState) -> Vec<(String, String)> {
+    let store = state.store();
+    let page = store
+        .query_alerts(&custos_store::AlertQuery {
+            detector: Some("agent_behavior".to_owned()),
+            min_severity: Some(custos_store::Severity::Critical),
+            limit: 1,
+            ..Default::default()
+        })
+        .unwrap();
+    let alert = page
+        .alerts
+        .first()
+        .expect("a critical agent_behavior alert");
+    let json: serde_json::Value = serde_json::from_str(&alert.json).unwrap();
+    let agent = json["entity"]["id"].as_str().unwrap().to_owned();
+    vec![
+        ("overview".into(), "/console/".into()),
+        (
+            "alert queue (open, newest)".into(),
+            "/console/alerts".into(),
+        ),
+        (
+            "alert queue (all, oldest, page 3)".into(),
+            "/console/alerts?status=all&sort=oldest&page=3".into(),
+        ),
+        (
+            "alert queue (detector + severity)".into(),
+            "/console/alerts?detector=agent_behavior&severity=high&status=all".into(),
+        ),
+        (
+            "alert queue (all, page 200)".into(),
+            "/console/alerts?status=all&page=200".into(),
+        ),
+        (
+            "alert queue (entity filter)".into(),
+            format!("/console/alerts?status=all&entity={agent}"),
+        ),
+        (
+            "alert detail".into(),
+            format!("/console/alerts/{}", alert.alert_id),
+        ),
+        ("agent page".into(), format!("/console/agents/{agent}")),
+    ]
+}
+
+async fn measure(
+    base: &str,
+    state: &ConsoleState,
+    cookie: &str,
+) -> Vec<(String, u16, Duration, usize)> {
+    let mut rows = Vec::new();
+    for (name, path) in page_set(state) {
+        let (status, median, bytes) = time_page(base, &path, cookie, 5).await;
+        rows.push((name, status, median, bytes));
+    }
+    rows
+}
+
+fn report(
+    title: &str,
+    seeded: &Seeded,
+    index_time: Duration,
+    rows: &[(String, u16, Duration, usize)],
+) {
+    println!(
+        "{title}: {} events, {} alerts {:?}, console index built in {:.1} s",
+        seeded.events,
+        seeded.alerts,
+        seeded.by_detector,
+        index_time.as_secs_f64()
+    );
+    for (name, status, median, bytes) in rows {
+        println!(
+            "  {name:<36} {status}  median {:>7.1} ms  {bytes} bytes",
+            median.as_secs_f64() * 1000.0
+        );
+    }
+}
+
+fn settings() -> ConsoleSettings {
+    ConsoleSettings {
+        index_thread: true,
+        index_poll: Duration::from_millis(100),
+        ..ConsoleSettings::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_on_a_real_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("store")).unwrap());
+    let config = SimConfig {
+        days: 7,
+        agents: 60,
+        customers: 3_000,
+        ..SimConfig::default()
+    };
+    let seeded = {
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || seed(store.as_ref(), config))
+            .await
+            .unwrap()
+    };
+    assert!(seeded.alerts > 0, "the simulator's attacks raise alerts");
+    let state =
+        ConsoleState::open_with(&dir.path().join("console"), store.clone(), settings()).unwrap();
+    let started = Instant::now();
+    {
+        let state = state.clone();
+        tokio::task::spawn_blocking(move || state.sync_index().unwrap())
+            .await
+            .unwrap();
+    }
+    let index_time = started.elapsed();
+    let lead = state.create_user("lee", Role::Lead, PASSWORD).unwrap();
+    let analyst = state.create_user("ana", Role::Analyst, PASSWORD).unwrap();
+    let base = serve(state.clone()).await;
+
+    // Headers and sign-in over a real socket.
+    let (status, head, _) = http(&base, "GET", "/console/alerts", None, None).await;
+    assert_eq!(status, 303);
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("location: /console/signin")
+    );
+    assert!(head.to_ascii_lowercase().contains("x-frame-options: deny"));
+    let cookie = sign_in(&base, "ana", &base32_decode(&secret_of(analyst.expose()))).await;
+    let rows = measure(&base, &state, &cookie).await;
+    report(
+        "a week, 60 agents (debug build unless --release)",
+        &seeded,
+        index_time,
+        &rows,
+    );
+    for (name, status, _, _) in &rows {
+        assert_eq!(*status, 200, "{name}");
+    }
+
+    run_browser_test(&base, &secret_of(lead.expose()), store.as_ref()).await;
+}
+
+/// Runs `e2e/console.spec.mjs` when its tools are there.
+async fn run_browser_test(base: &str, secret: &str, store: &dyn Store) {
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let chromium =
+        std::env::var("CUSTOS_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+    let node_ok = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let missing = if !node_ok {
+        Some("node is not installed (run crates/custos-console/e2e/install.sh)".to_owned())
+    } else if !crate_dir.join("e2e/node_modules/playwright-core").is_dir() {
+        Some(
+            "playwright-core is not installed (run crates/custos-console/e2e/install.sh)"
+                .to_owned(),
+        )
+    } else if !Path::new(&chromium).exists() {
+        Some(format!(
+            "`{chromium}` is missing (run crates/custos-console/e2e/install.sh)"
+        ))
+    } else {
+        None
+    };
+    if let Some(reason) = missing {
+        println!("skipped: browser test: {reason}");
+        return;
+    }
+    let before = store.last_seq().unwrap();
+    let output = {
+        let base = base.to_owned();
+        let secret = secret.to_owned();
+        let crate_dir = crate_dir.to_owned();
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new("node")
+                .arg(crate_dir.join("e2e/console.spec.mjs"))
+                .current_dir(crate_dir.join("e2e"))
+                .env("CONSOLE_URL", &base)
+                .env("CONSOLE_USER", "lee")
+                .env("CONSOLE_PASSWORD", PASSWORD)
+                .env("CONSOLE_TOTP_SECRET", &secret)
+                .env("CHROMIUM", &chromium)
+                .env("SCREENSHOT_DIR", crate_dir.join("screenshots"))
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap()
+    };
+    println!("{}", String::from_utf8_lossy(&output.stdout));
+    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "the browser test failed");
+    // The release the browser made is in the event log, by the signed-in user.
+    let appended = store.read_events(before, 100).unwrap();
+    let release = appended
+        .iter()
+        .find(|e| e.event_type == "countermeasure_release")
+        .expect("the browser's release was appended");
+    let raw: serde_json::Value = serde_json::from_str(&release.raw).unwrap();
+    assert_eq!(raw["released_by"], "lee");
+    assert_eq!(raw["action"], "suspend_access");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn month_of_simulator_data_pages_under_200ms() {
+    if std::env::var_os("CUSTOS_CONSOLE_MONTH").is_none() {
+        println!(
+            "skipped: set CUSTOS_CONSOLE_MONTH=1 to seed a simulated month (about a million events) and time every page"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("store")).unwrap());
+    let started = Instant::now();
+    let seeded = {
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || seed(store.as_ref(), SimConfig::default()))
+            .await
+            .unwrap()
+    };
+    println!("seeded in {:.1} s", started.elapsed().as_secs_f64());
+    // Only the agent detectors run here; `serve` also runs `action_risk` and
+    // `conversation`, which raise many more (customer) alerts. Add that many,
+    // with real evidence ids, so the queue is timed at a realistic size.
+    let seeded = {
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || add_customer_alerts(store.as_ref(), seeded, 30_000))
+            .await
+            .unwrap()
+    };
+    let state =
+        ConsoleState::open_with(&dir.path().join("console"), store.clone(), settings()).unwrap();
+    let started = Instant::now();
+    {
+        let state = state.clone();
+        tokio::task::spawn_blocking(move || state.sync_index().unwrap())
+            .await
+            .unwrap();
+    }
+    let index_time = started.elapsed();
+    let uri = state.create_user("lee", Role::Lead, PASSWORD).unwrap();
+    let base = serve(state.clone()).await;
+    let cookie = sign_in(&base, "lee", &base32_decode(&secret_of(uri.expose()))).await;
+    let rows = measure(&base, &state, &cookie).await;
+    report("a month, default floor", &seeded, index_time, &rows);
+    for (name, status, median, _) in &rows {
+        assert_eq!(*status, 200, "{name}");
+        assert!(*median < Duration::from_millis(200), "{name}: {median:?}");
+    }
+}
