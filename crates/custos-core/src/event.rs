@@ -163,6 +163,9 @@ pub enum EventBody {
     ScamReport(ScamReport),
     /// An analyst lifts a countermeasure (custos extension of the contract).
     CountermeasureRelease(CountermeasureRelease),
+    /// An account protection command (freeze, settings lock, allow-list,
+    /// ...) issued through the API (custos extension of the contract).
+    ProtectionCommand(ProtectionCommand),
     /// A `type` this version does not know: counted and reported, never fatal.
     Unknown {
         type_name: String,
@@ -182,6 +185,7 @@ impl EventBody {
             EventBody::Message(_) => "message",
             EventBody::ScamReport(_) => "scam_report",
             EventBody::CountermeasureRelease(_) => "countermeasure_release",
+            EventBody::ProtectionCommand(_) => "protection_command",
             EventBody::Unknown { type_name } => type_name,
         }
     }
@@ -198,6 +202,7 @@ pub const KNOWN_TYPES: &[&str] = &[
     "message",
     "scam_report",
     "countermeasure_release",
+    "protection_command",
 ];
 
 /// A shift in UTC hours; `end_hour` may be smaller than `start_hour` (overnight).
@@ -341,6 +346,18 @@ pub struct CountermeasureRelease {
     pub reason: String,
 }
 
+/// An account protection command. The command and who issued it are kept
+/// as JSON: their vocabulary belongs to the detector that applies them
+/// (`action_risk`), which validates them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProtectionCommand {
+    pub customer_id: CustomerId,
+    /// `{"kind": "customer", "factor": ...}`, `{"kind": "support", ...}`.
+    pub actor: serde_json::Value,
+    /// `{"command": "freeze"}`, `{"command": "allow_list_add", ...}`.
+    pub protection: serde_json::Value,
+}
+
 /// Writes a map entry, skipping `None`.
 fn opt<M: SerializeMap, T: Serialize>(
     map: &mut M,
@@ -436,6 +453,11 @@ impl Serialize for Event {
                 m.serialize_entry("action", &x.action)?;
                 m.serialize_entry("released_by", &x.released_by)?;
                 m.serialize_entry("reason", &x.reason)?;
+            }
+            EventBody::ProtectionCommand(x) => {
+                m.serialize_entry("customer_id", &x.customer_id)?;
+                m.serialize_entry("actor", &x.actor)?;
+                m.serialize_entry("protection", &x.protection)?;
             }
             EventBody::Unknown { .. } => {}
         }

@@ -166,6 +166,10 @@ struct Raw<'a> {
     released_by: Option<Str<'a>>,
     #[serde(borrow)]
     reason: Option<Str<'a>>,
+    #[serde(borrow)]
+    actor: Option<&'a RawValue>,
+    #[serde(borrow)]
+    protection: Option<&'a RawValue>,
 }
 
 /// A required string field.
@@ -458,11 +462,25 @@ pub fn parse_event(text: &str, fallback_id: impl FnOnce() -> String) -> Result<E
             released_by: required(raw.released_by, "released_by")?.into_owned(),
             reason: required(raw.reason, "reason")?.into_owned(),
         }),
+        "protection_command" => EventBody::ProtectionCommand(crate::event::ProtectionCommand {
+            customer_id: id_of(raw.customer_id, "customer_id", CustomerId::parse)?,
+            actor: json_object(raw.actor, "actor")?,
+            protection: json_object(raw.protection, "protection")?,
+        }),
         _ => EventBody::Unknown {
             type_name: type_name.into_owned(),
         },
     };
     Ok(Event { id, ts, body })
+}
+
+/// A required JSON object, kept as a value.
+fn json_object(value: Option<&RawValue>, name: &str) -> Result<serde_json::Value, Rejection> {
+    let raw = value.ok_or_else(|| Rejection::field(name, "missing (or null)"))?;
+    match serde_json::from_str::<serde_json::Value>(raw.get()) {
+        Ok(v @ serde_json::Value::Object(_)) => Ok(v),
+        _ => Err(Rejection::field(name, "must be a JSON object")),
+    }
 }
 
 fn id_of<T>(
@@ -762,6 +780,39 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn protection_commands_keep_their_json_and_round_trip() {
+        let line = r#"{"type":"protection_command","ts":"2025-01-01T00:00:00Z","id":"p1","customer_id":"c-1","actor":{"kind":"customer","factor":null},"protection":{"command":"freeze"}}"#;
+        let e = parse_event(line, || "1".into()).unwrap();
+        let EventBody::ProtectionCommand(p) = &e.body else {
+            panic!("{e:?}")
+        };
+        assert_eq!(p.customer_id.as_str(), "c-1");
+        assert_eq!(p.protection["command"], "freeze");
+        let again = parse_event(&to_json_line(&e), || "2".into()).unwrap();
+        assert_eq!(again, e);
+        for (bad, pointer) in [
+            (
+                r#"{"type":"protection_command","ts":"2025-01-01T00:00:00Z","customer_id":"c-1","actor":{}}"#,
+                "/protection",
+            ),
+            (
+                r#"{"type":"protection_command","ts":"2025-01-01T00:00:00Z","customer_id":"c-1","actor":[],"protection":{}}"#,
+                "/actor",
+            ),
+            (
+                r#"{"type":"protection_command","ts":"2025-01-01T00:00:00Z","actor":{},"protection":{}}"#,
+                "/customer_id",
+            ),
+        ] {
+            assert_eq!(
+                parse_event(bad, || "1".into()).unwrap_err().pointer,
+                pointer,
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -135,7 +135,7 @@ async fn json_body<T: DeserializeOwned>(
 }
 
 /// A JSON pointer (RFC 6901) from a serde path.
-fn pointer_of(path: &serde_path_to_error::Path) -> String {
+pub(crate) fn pointer_of(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;
     let mut out = String::new();
     for segment in path.iter() {

@@ -77,6 +77,7 @@ pub enum Endpoint {
     EnrolStepUp,
     VerifyStepUp,
     PutVaultCustomer,
+    Protect,
 }
 
 /// One route: method, path, and the scope a token needs (`None`: no
@@ -226,6 +227,14 @@ pub const ROUTES: &[RouteSpec] = &[
         scope: Some(Scope::Admin),
         endpoint: Endpoint::PutVaultCustomer,
     },
+    // The exchange's backend relays its customers' and support's protection
+    // actions (the factor proved is in the body's `actor`).
+    RouteSpec {
+        method: HttpMethod::Post,
+        path: "/v1/customers/{id}/protection",
+        scope: Some(Scope::Ingest),
+        endpoint: Endpoint::Protect,
+    },
 ];
 
 impl Endpoint {
@@ -253,6 +262,7 @@ impl Endpoint {
             Endpoint::EnrolStepUp => on(filter, access::enrol_step_up),
             Endpoint::VerifyStepUp => on(filter, access::verify_step_up),
             Endpoint::PutVaultCustomer => on(filter, access::put_customer),
+            Endpoint::Protect => on(filter, services::protect),
         }
     }
 }

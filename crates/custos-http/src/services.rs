@@ -343,3 +343,85 @@ pub(crate) async fn audit_consistency(
     .await?;
     Ok(Json(proof).into_response())
 }
+
+// ------------------------------------------------------------- protection
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ProtectBody {
+    actor: custos_risk::Actor,
+    protection: custos_risk::Command,
+}
+
+fn protection_error(e: custos_risk::ProtectionError) -> ApiError {
+    use custos_risk::ProtectionError as P;
+    let code = match &e {
+        P::BadAntiPhishingCode => ErrorCode::InvalidBody,
+        P::NoSuchChange { .. } => ErrorCode::NotFound,
+        P::NotFrozen | P::AllowListDisabled => ErrorCode::Conflict,
+        _ => ErrorCode::Refused,
+    };
+    ApiError::new(code, e.to_string())
+}
+
+/// `POST /v1/customers/{id}/protection`: freeze, unfreeze, revoke API keys,
+/// lock security settings, allow-list, anti-phishing code. Applied at once
+/// on the engine the pipeline shares (the answer says what happened), and
+/// recorded as a `protection_command` event so it survives a restart.
+pub(crate) async fn protect(
+    State(state): State<AppState>,
+    axum::extract::Path(customer): axum::extract::Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let risk = state
+        .services
+        .risk
+        .clone()
+        .ok_or_else(|| not_configured("action risk engine"))?;
+    let customer = custos_core::id::CustomerId::parse(&customer)
+        .map_err(|e| ApiError::new(ErrorCode::NotFound, format!("no such customer id: {e}")))?;
+    let bytes = crate::handlers::read_body(body, &headers, state.settings.max_body_bytes).await?;
+    let mut de = serde_json::Deserializer::from_slice(&bytes);
+    let parsed: ProtectBody = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let pointer = crate::access::pointer_of(e.path());
+        invalid_field(&pointer, e.inner().to_string())
+    })?;
+    let raw: Value = serde_json::from_slice(&bytes).map_err(|e| ApiError::internal(&e))?;
+    let now = now();
+    let mut id_bytes = [0u8; 8];
+    getrandom::fill(&mut id_bytes).map_err(|e| ApiError::internal(&e))?;
+    let event_id = format!(
+        "prot-{}",
+        id_bytes
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    let line = serde_json::json!({
+        "type": "protection_command",
+        "ts": now.to_string(),
+        "id": event_id,
+        "customer_id": customer.as_str(),
+        "actor": raw["actor"],
+        "protection": raw["protection"],
+    })
+    .to_string();
+    let event = parse_event(&line, || event_id.clone())
+        .map_err(|r| invalid_field(&r.pointer, r.reason.clone()))?;
+    let applied = {
+        let risk = risk.clone();
+        let (id, customer) = (event_id.clone(), customer.clone());
+        tokio::task::spawn_blocking(move || {
+            risk.protect(&id, &customer, now, parsed.actor, &parsed.protection)
+        })
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .map_err(protection_error)?
+    };
+    if let Err(e) = append_event(&state, event, &line).await {
+        risk.forget_live(&event_id);
+        return Err(e);
+    }
+    Ok(Json(serde_json::json!({ "event_id": event_id, "record": applied })).into_response())
+}

@@ -1975,3 +1975,81 @@ async fn a_reveal_needs_a_second_persons_approval_and_step_ups() {
     .await;
     assert_problem(&reply, StatusCode::NOT_FOUND, "not-found");
 }
+
+#[tokio::test]
+async fn a_frozen_account_is_denied_and_the_freeze_is_recorded() {
+    let handle = custos_risk::RiskHandle::new(
+        custos_risk::ActionRisk::new(custos_risk::RiskConfig::default()).unwrap(),
+    );
+    let mut pipeline_side =
+        handle.detector(custos_risk::ActionRisk::new(custos_risk::RiskConfig::default()).unwrap());
+    let record = custos_core::parse::parse_event(
+        r#"{"type":"customer","ts":"2025-01-01T00:00:00Z","customer_id":"c-1","tier":"retail","balance_usd":5000.0,"country":"US"}"#,
+        || "d1".into(),
+    )
+    .unwrap();
+    let mut ctx = custos_core::Context::default();
+    custos_core::Detector::observe(&mut pipeline_side, &record, &mut ctx);
+    let app = with_services(custos_http::Services {
+        risk: Some(handle),
+        ..custos_http::Services::default()
+    });
+    let r = &app.router;
+    let freeze =
+        json!({"actor": {"kind": "customer", "factor": null}, "protection": {"command": "freeze"}});
+    let reply = send(
+        r,
+        post_json("/v1/customers/c-1/protection", Some(INGEST_TOKEN), &freeze),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let body = reply.json();
+    assert_eq!(body["record"]["outcome"], "applied", "{body}");
+    let stored = all_events(app.store.as_ref());
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].event_type, "protection_command");
+    assert_eq!(stored[0].event_id, body["event_id"].as_str().unwrap());
+
+    // A withdrawal after the freeze (no `ts`: decided now) is denied.
+    let mut after = withdrawal("x", "fp-home", "US", 10.0, "bc1-home");
+    after.as_object_mut().unwrap().remove("ts");
+    let reply = send(
+        r,
+        post_json("/v1/actions/evaluate", Some(INGEST_TOKEN), &after),
+    )
+    .await;
+    assert_eq!(
+        reply.json()["decision"]["outcome"],
+        "deny",
+        "{}",
+        reply.text()
+    );
+
+    // Unfreezing needs a strong factor; a typo names the field.
+    let weak = json!({"actor": {"kind": "customer", "factor": "email_link"}, "protection": {"command": "request_unfreeze"}});
+    let reply = send(
+        r,
+        post_json("/v1/customers/c-1/protection", Some(INGEST_TOKEN), &weak),
+    )
+    .await;
+    assert_problem(&reply, StatusCode::FORBIDDEN, "refused");
+    let typo =
+        json!({"actor": {"kind": "customer", "factor": null}, "protection": {"command": "freez"}});
+    let reply = send(
+        r,
+        post_json("/v1/customers/c-1/protection", Some(INGEST_TOKEN), &typo),
+    )
+    .await;
+    let body = assert_problem(&reply, StatusCode::BAD_REQUEST, "invalid-body");
+    assert!(
+        body["errors"][0]["pointer"]
+            .as_str()
+            .unwrap()
+            .starts_with("/protection"),
+        "{body}"
+    );
+    let reply = send(r, post_json("/v1/customers/c-2/protection", Some(INGEST_TOKEN), &json!({"actor": {"kind": "customer", "factor": "passkey"}, "protection": {"command": "request_unfreeze"}}))).await;
+    assert_problem(&reply, StatusCode::CONFLICT, "conflict");
+    // Refused commands are not recorded.
+    assert_eq!(all_events(app.store.as_ref()).len(), 1);
+}

@@ -20,6 +20,8 @@ pub const ACTION_RISK: &str = "action_risk";
 #[derive(Debug)]
 pub struct ActionRisk {
     engine: Engine,
+    /// Protection commands in the stream that could not be applied.
+    refused_commands: u64,
     /// Latest decision, for callers that want more than the alert (tests,
     /// the evaluation harness).
     last: Option<Evaluation>,
@@ -33,7 +35,11 @@ impl ActionRisk {
     }
 
     pub fn with_engine(engine: Engine) -> ActionRisk {
-        ActionRisk { engine, last: None }
+        ActionRisk {
+            engine,
+            last: None,
+            refused_commands: 0,
+        }
     }
 
     pub fn engine(&self) -> &Engine {
@@ -73,6 +79,24 @@ impl Detector for ActionRisk {
                     })],
                     None => Vec::new(),
                 }
+            }
+            EventBody::ProtectionCommand(command) => {
+                // The API validated it before appending; a command that no
+                // longer applies (an unfreeze of an account not frozen) is
+                // logged and changes nothing.
+                match crate::protection::decode_command(command) {
+                    Ok((actor, cmd)) => {
+                        if self
+                            .engine
+                            .protect(&command.customer_id, event.ts, actor, &cmd)
+                            .is_err()
+                        {
+                            self.refused_commands += 1;
+                        }
+                    }
+                    Err(_) => self.refused_commands += 1,
+                }
+                Vec::new()
             }
             EventBody::CustomerAction(action) => {
                 let marks: Vec<MarkFact> = ctx

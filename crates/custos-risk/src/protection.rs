@@ -126,6 +126,17 @@ pub enum ProtectionError {
     AllowListDisabled,
 }
 
+/// The actor and command of a `protection_command` event, as the API wrote
+/// them (`actor` and `protection` JSON objects).
+pub fn decode_command(
+    event: &custos_core::event::ProtectionCommand,
+) -> Result<(Actor, Command), serde_json::Error> {
+    Ok((
+        serde_json::from_value(event.actor.clone())?,
+        serde_json::from_value(event.protection.clone())?,
+    ))
+}
+
 /// A recorded change: what the audit log and the webhooks carry.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ProtectionRecord {

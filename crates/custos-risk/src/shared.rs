@@ -32,6 +32,9 @@ pub struct SharedActionRisk {
 pub struct RiskHandle {
     detector: Arc<Mutex<ActionRisk>>,
     marks: Arc<RwLock<CustomerMarks>>,
+    /// Ids of `protection_command` events already applied by [`RiskHandle::protect`]:
+    /// the pipeline skips them once when they arrive from the log.
+    applied_live: Arc<Mutex<std::collections::HashSet<String>>>,
 }
 
 impl RiskHandle {
@@ -39,6 +42,39 @@ impl RiskHandle {
         RiskHandle {
             detector: Arc::new(Mutex::new(detector)),
             marks: Arc::new(RwLock::new(HashMap::new())),
+            applied_live: Arc::default(),
+        }
+    }
+
+    /// Applies a protection command now (the answer to the API call) and
+    /// notes `event_id`, the id of the `protection_command` event the caller
+    /// appends to the log, so the pipeline does not apply it twice. After a
+    /// restart the set is empty and the replay applies it: the state is
+    /// rebuilt from the log.
+    pub fn protect(
+        &self,
+        event_id: &str,
+        customer: &custos_core::id::CustomerId,
+        now: EventTime,
+        actor: crate::protection::Actor,
+        command: &crate::protection::Command,
+    ) -> Result<crate::protection::ProtectionRecord, crate::protection::ProtectionError> {
+        let mut detector = lock(&self.detector);
+        let record = detector
+            .engine_mut()
+            .protect(customer, now, actor, command)?;
+        if let Ok(mut applied) = self.applied_live.lock() {
+            applied.insert(event_id.to_owned());
+        }
+        Ok(record)
+    }
+
+    /// Forgets a live application whose event could not be appended (the
+    /// caller answers with an error; the state change stays in memory until
+    /// a restart, and the caller is told to retry).
+    pub fn forget_live(&self, event_id: &str) {
+        if let Ok(mut applied) = self.applied_live.lock() {
+            applied.remove(event_id);
         }
     }
 
@@ -111,6 +147,17 @@ impl Detector for SharedActionRisk {
                 *marks = snapshot;
             }
         }
+        if let custos_core::EventBody::ProtectionCommand(_) = &event.body {
+            let applied = self
+                .handle
+                .applied_live
+                .lock()
+                .map(|mut set| set.remove(event.id.as_str()))
+                .unwrap_or(false);
+            if applied {
+                return Vec::new();
+            }
+        }
         lock(&self.handle.detector).observe(event, ctx)
     }
 
@@ -132,6 +179,57 @@ mod tests {
 
     fn event(line: &str) -> Event {
         parse_event(line, || "x".to_owned()).unwrap()
+    }
+
+    #[test]
+    fn protection_commands_apply_live_once_and_again_on_replay() {
+        let freeze = event(
+            r#"{"type":"protection_command","ts":"2025-01-10T10:00:00Z","id":"p1","customer_id":"c-1","actor":{"kind":"customer","factor":null},"protection":{"command":"freeze"}}"#,
+        );
+        let later = event(
+            r#"{"type":"customer_action","ts":"2025-01-10T11:00:00Z","id":"w","customer_id":"c-1","action":"withdrawal","ip":"198.51.100.4","device_id":"fp-1","amount_usd":10.0,"asset":"BTC","destination":"bc1-home"}"#,
+        );
+        let EventBody::CustomerAction(action) = &later.body else {
+            panic!()
+        };
+        let req = ActionRequest {
+            event_id: None,
+            ts: later.ts,
+            action,
+        };
+        let customer = custos_core::id::CustomerId::parse("c-1").unwrap();
+        // Live: the API applies it, the pipeline skips the recorded event.
+        let live = RiskHandle::new(ActionRisk::new(RiskConfig::default()).unwrap());
+        let mut detector = live.detector(ActionRisk::new(RiskConfig::default()).unwrap());
+        let record = live
+            .protect(
+                "p1",
+                &customer,
+                freeze.ts,
+                crate::protection::Actor::Customer { factor: None },
+                &crate::protection::Command::Freeze,
+            )
+            .unwrap();
+        assert_eq!(record.outcome, "applied");
+        let mut ctx = Context::default();
+        detector.observe(&freeze, &mut ctx);
+        assert!(
+            live.applied_live.lock().unwrap().is_empty(),
+            "skipped once, then forgotten"
+        );
+        assert_eq!(
+            live.evaluate(&req, later.ts).decision.outcome,
+            Outcome::Deny
+        );
+        // After a restart the replayed event freezes the account again.
+        let restarted = RiskHandle::new(ActionRisk::new(RiskConfig::default()).unwrap());
+        let mut detector = restarted.detector(ActionRisk::new(RiskConfig::default()).unwrap());
+        let mut ctx = Context::default();
+        detector.observe(&freeze, &mut ctx);
+        assert_eq!(
+            restarted.evaluate(&req, later.ts).decision.outcome,
+            Outcome::Deny
+        );
     }
 
     #[test]

@@ -305,6 +305,27 @@ impl AuditPump {
                     "reason": event["reason"],
                 }),
             }),
+            "protection_command" => Some(AuditEntry {
+                kind: "protection_command".to_owned(),
+                ts,
+                actor: event["actor"]["agent_id"].as_str().map_or_else(
+                    || event["actor"]["kind"].as_str().unwrap_or("?").to_owned(),
+                    str::to_owned,
+                ),
+                subject_commitment: self.commit(&format!(
+                    "customer:{}",
+                    event["customer_id"].as_str().unwrap_or("")
+                )),
+                details: serde_json::json!({
+                    "source": "event",
+                    "seq": seq,
+                    "event_id": id,
+                    // The command's name only: an anti-phishing code or a
+                    // destination stays out of the log.
+                    "command": event["protection"]["command"],
+                    "factor": event["actor"]["factor"],
+                }),
+            }),
             "customer_action"
                 if matches!(
                     event["action"].as_str(),
