@@ -9,6 +9,7 @@ mod detectors;
 mod eval;
 mod load;
 mod replay;
+mod risk_rules;
 mod serve;
 mod tailer;
 mod webhook;

@@ -22,6 +22,7 @@ pub struct Server {
     audit: Option<std::thread::JoinHandle<()>>,
     policies: Option<std::thread::JoinHandle<()>>,
     janitor: Option<std::thread::JoinHandle<()>>,
+    rules: Option<std::thread::JoinHandle<()>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     http: Option<tokio::task::JoinHandle<()>>,
 }
@@ -156,6 +157,22 @@ impl Server {
                 .name("custos-grants".into())
                 .spawn(move || janitor.run(&stop))?
         };
+        let rules = match settings.detectors.risk.rules_path.clone() {
+            None => None,
+            Some(path) => {
+                let watcher = crate::risk_rules::RulesWatcher {
+                    path,
+                    risk: risk.clone(),
+                    audit: Some(audit_log.clone()),
+                };
+                let stop = stop_pipeline.clone();
+                Some(
+                    std::thread::Builder::new()
+                        .name("custos-risk-rules".into())
+                        .spawn(move || watcher.run(&stop))?,
+                )
+            }
+        };
         let services = custos_http::Services {
             access: Some(access),
             audit: Some(audit_log),
@@ -191,6 +208,7 @@ impl Server {
             audit: Some(audit),
             policies: Some(policies),
             janitor: Some(janitor),
+            rules,
             shutdown: Some(tx),
             http: Some(http),
         })
@@ -219,6 +237,9 @@ impl Server {
         }
         if let Some(j) = self.janitor.take() {
             let _ = j.join();
+        }
+        if let Some(r) = self.rules.take() {
+            let _ = r.join();
         }
     }
 }
