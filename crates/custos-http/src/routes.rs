@@ -78,6 +78,8 @@ pub enum Endpoint {
     VerifyStepUp,
     PutVaultCustomer,
     Protect,
+    AuditWitness,
+    AuditCosign,
 }
 
 /// One route: method, path, and the scope a token needs (`None`: no
@@ -235,6 +237,20 @@ pub const ROUTES: &[RouteSpec] = &[
         scope: Some(Scope::Ingest),
         endpoint: Endpoint::Protect,
     },
+    // A witness reads what to cosign (public, like the checkpoint) and
+    // hands its cosignature back through an operator (admin).
+    RouteSpec {
+        method: HttpMethod::Get,
+        path: "/v1/audit/witness",
+        scope: Some(Scope::Read),
+        endpoint: Endpoint::AuditWitness,
+    },
+    RouteSpec {
+        method: HttpMethod::Post,
+        path: "/v1/audit/cosignatures",
+        scope: Some(Scope::Admin),
+        endpoint: Endpoint::AuditCosign,
+    },
 ];
 
 impl Endpoint {
@@ -263,6 +279,8 @@ impl Endpoint {
             Endpoint::VerifyStepUp => on(filter, access::verify_step_up),
             Endpoint::PutVaultCustomer => on(filter, access::put_customer),
             Endpoint::Protect => on(filter, services::protect),
+            Endpoint::AuditWitness => on(filter, services::audit_witness),
+            Endpoint::AuditCosign => on(filter, services::audit_cosign),
         }
     }
 }

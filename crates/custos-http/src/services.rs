@@ -425,3 +425,75 @@ pub(crate) async fn protect(
     }
     Ok(Json(serde_json::json!({ "event_id": event_id, "record": applied })).into_response())
 }
+
+// ---------------------------------------------------------------- witness
+
+/// `GET /v1/audit/witness?old_size=N`: what a witness needs to cosign the
+/// latest checkpoint (C2SP `tlog-witness`): the signed note and a
+/// consistency proof from the size it cosigned last (0 for a new witness).
+pub(crate) async fn audit_witness(
+    State(state): State<AppState>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let values = integer_parameters(query, &["old_size"])?;
+    let old_size = values[0].unwrap_or(0);
+    let request = with_log(&state, move |log| {
+        custos_audit::api::witness_request(log, old_size)
+    })
+    .await?;
+    Ok(Json(request).into_response())
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CosignatureBody {
+    /// The checkpoint note with the log's signature and the witness's line.
+    note: String,
+    /// The witness's public key, as a note verifier (`name+hash+key`).
+    witness_key: String,
+}
+
+/// `POST /v1/audit/cosignatures`: stores a witness's cosignature after
+/// checking the log's own signature, that this log issued that very
+/// checkpoint, and the witness's signature (C2SP `tlog-cosignature`).
+pub(crate) async fn audit_cosign(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let bytes = crate::handlers::read_body(body, &headers, state.settings.max_body_bytes).await?;
+    let mut de = serde_json::Deserializer::from_slice(&bytes);
+    let parsed: CosignatureBody = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let pointer = crate::access::pointer_of(e.path());
+        invalid_field(&pointer, e.inner().to_string())
+    })?;
+    let witness = custos_audit::NoteVerifier::parse(parsed.witness_key.trim())
+        .map_err(|e| invalid_field("/witness_key", e.to_string()))?;
+    let log = state
+        .services
+        .audit
+        .clone()
+        .ok_or_else(|| not_configured("audit log"))?;
+    let stored = tokio::task::spawn_blocking(move || {
+        let mut log = log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        log.add_cosignature(&parsed.note, &witness)
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?
+    .map_err(|e| match e {
+        custos_audit::LogError::Note(_) => invalid_field("/note", e.to_string()),
+        custos_audit::LogError::ForeignCheckpoint { .. }
+        | custos_audit::LogError::CheckpointNotIssued { .. } => {
+            ApiError::new(ErrorCode::Conflict, e.to_string())
+        }
+        other => ApiError::internal(&other),
+    })?;
+    Ok(Json(serde_json::json!({
+        "size": stored.size,
+        "witness": stored.witness,
+        "timestamp": stored.timestamp,
+    }))
+    .into_response())
+}

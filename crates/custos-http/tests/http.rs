@@ -2053,3 +2053,107 @@ async fn a_frozen_account_is_denied_and_the_freeze_is_recorded() {
     // Refused commands are not recorded.
     assert_eq!(all_events(app.store.as_ref()).len(), 1);
 }
+
+#[tokio::test]
+async fn a_witness_cosigns_the_latest_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let signer = custos_audit::NoteSigner::from_seed("test.example/audit", [3u8; 32]).unwrap();
+    let mut log =
+        custos_audit::AuditLog::open(&dir.path().join("audit.db"), "test.example/audit", signer)
+            .unwrap();
+    let entry = |i: u64| custos_audit::AuditEntry {
+        kind: "access".into(),
+        ts: "2025-01-01T00:00:00Z".into(),
+        actor: format!("a-{i}"),
+        subject_commitment: "00ff".into(),
+        details: json!({"seq": i}),
+    };
+    log.append(&(0..4).map(entry).collect::<Vec<_>>()).unwrap();
+    log.checkpoint().unwrap();
+    log.append(&(4..7).map(entry).collect::<Vec<_>>()).unwrap();
+    log.checkpoint().unwrap();
+    let shared = Arc::new(std::sync::Mutex::new(log));
+    let app = with_services(custos_http::Services {
+        audit: Some(shared.clone()),
+        ..custos_http::Services::default()
+    });
+    let r = &app.router;
+    let reply = send(r, get("/v1/audit/witness?old_size=4", Some(READ_TOKEN))).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let request = reply.json();
+    assert_eq!(
+        (request["size"].as_u64(), request["old_size"].as_u64()),
+        (Some(7), Some(4))
+    );
+    assert!(!request["consistency_proof"].as_array().unwrap().is_empty());
+
+    let witness = custos_audit::NoteSigner::from_seed("witness.example", [9u8; 32]).unwrap();
+    let cosigned =
+        custos_audit::cosign_checkpoint(request["note"].as_str().unwrap(), &witness, 1_700_000_000)
+            .unwrap();
+    let body = json!({"note": cosigned, "witness_key": witness.verifier().encode()});
+    let reply = send(
+        r,
+        post_json("/v1/audit/cosignatures", Some(READ_TOKEN), &body),
+    )
+    .await;
+    assert_problem(&reply, StatusCode::FORBIDDEN, "forbidden");
+    let reply = send(
+        r,
+        post_json("/v1/audit/cosignatures", Some(ADMIN_TOKEN), &body),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(reply.json()["witness"], "witness.example");
+    let reply = send(r, get("/v1/audit/checkpoint", Some(READ_TOKEN))).await;
+    assert_eq!(reply.json()["cosignatures"].as_array().unwrap().len(), 1);
+
+    // The cosignature must verify under the key given.
+    let impostor = custos_audit::NoteSigner::from_seed("witness.example", [8u8; 32]).unwrap();
+    let wrong = json!({"note": cosigned, "witness_key": impostor.verifier().encode()});
+    let reply = send(
+        r,
+        post_json("/v1/audit/cosignatures", Some(ADMIN_TOKEN), &wrong),
+    )
+    .await;
+    let problem = assert_problem(&reply, StatusCode::BAD_REQUEST, "invalid-body");
+    assert_eq!(problem["errors"][0]["pointer"], "/note", "{problem}");
+    let reply = send(
+        r,
+        post_json(
+            "/v1/audit/cosignatures",
+            Some(ADMIN_TOKEN),
+            &json!({"note": cosigned, "witness_key": "nonsense"}),
+        ),
+    )
+    .await;
+    let problem = assert_problem(&reply, StatusCode::BAD_REQUEST, "invalid-body");
+    assert_eq!(problem["errors"][0]["pointer"], "/witness_key", "{problem}");
+    // A checkpoint from another log is refused.
+    let other_dir = tempfile::tempdir().unwrap();
+    let other_signer =
+        custos_audit::NoteSigner::from_seed("other.example/audit", [1u8; 32]).unwrap();
+    let mut other = custos_audit::AuditLog::open(
+        &other_dir.path().join("audit.db"),
+        "other.example/audit",
+        other_signer,
+    )
+    .unwrap();
+    other.append(&[entry(0)]).unwrap();
+    let foreign =
+        custos_audit::cosign_checkpoint(&other.checkpoint().unwrap(), &witness, 1).unwrap();
+    let reply = send(
+        r,
+        post_json(
+            "/v1/audit/cosignatures",
+            Some(ADMIN_TOKEN),
+            &json!({"note": foreign, "witness_key": witness.verifier().encode()}),
+        ),
+    )
+    .await;
+    assert!(
+        [StatusCode::BAD_REQUEST, StatusCode::CONFLICT].contains(&reply.status),
+        "{}",
+        reply.text()
+    );
+}
