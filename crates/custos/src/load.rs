@@ -25,8 +25,9 @@ pub struct LoadOptions {
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
     /// `events`: NDJSON batches to `POST /v1/events`; `actions`: one
-    /// simulated customer action per request to `POST /v1/actions/evaluate`
-    /// (`--events` is then the number of decisions, `--batch` is ignored).
+    /// simulated customer action per request to `POST /v1/actions/evaluate`;
+    /// `access`: one simulated agent lookup per request to `POST /v1/access`
+    /// (for both, `--events` is the number of requests, `--batch` is ignored).
     #[arg(long, value_enum, default_value_t = LoadTarget::Events)]
     pub target: LoadTarget,
 }
@@ -35,6 +36,44 @@ pub struct LoadOptions {
 pub enum LoadTarget {
     Events,
     Actions,
+    /// One simulated agent lookup per request to `POST /v1/access` (send
+    /// the same seed's events first, so agents and tickets are known).
+    Access,
+}
+
+/// Simulated agent lookups on tickets as `POST /v1/access` bodies.
+pub fn prepare_access(count: u64, seed: u64) -> anyhow::Result<Vec<String>> {
+    let sim = custos_sim::Simulator::new(custos_sim::SimConfig {
+        seed,
+        days: 3650,
+        ..Default::default()
+    })
+    .context("cannot start the simulator")?;
+    let mut bodies = Vec::with_capacity(count as usize);
+    for line in sim {
+        if bodies.len() as u64 >= count {
+            break;
+        }
+        if !line.contains("\"agent_access\"") {
+            continue;
+        }
+        let value: serde_json::Value = serde_json::from_str(&line)?;
+        if value["ticket_id"].is_null() || value["customer_id"].is_null() {
+            continue;
+        }
+        bodies.push(
+            serde_json::json!({
+                "agent": value["agent_id"],
+                "customer": value["customer_id"],
+                "ticket": value["ticket_id"],
+                "fields": value["fields"],
+                "purpose": "support",
+                "action": value["action"],
+            })
+            .to_string(),
+        );
+    }
+    Ok(bodies)
 }
 
 /// Simulated customer actions as `POST /v1/actions/evaluate` bodies: no
@@ -196,6 +235,10 @@ pub fn run(options: &LoadOptions) -> anyhow::Result<LoadReport> {
             prepare_actions(options.events, options.seed)?,
             format!("{}/v1/actions/evaluate", options.url.trim_end_matches('/')),
         ),
+        LoadTarget::Access => (
+            prepare_access(options.events, options.seed)?,
+            format!("{}/v1/access", options.url.trim_end_matches('/')),
+        ),
     };
     let next = Mutex::new(0usize);
     let latencies = Mutex::new(Vec::with_capacity(batches.len()));
@@ -219,7 +262,7 @@ pub fn run(options: &LoadOptions) -> anyhow::Result<LoadReport> {
                         let t = Instant::now();
                         let n = match options.target {
                             LoadTarget::Events => post_batch(&agent, &url, &options.token, body)?,
-                            LoadTarget::Actions => {
+                            LoadTarget::Actions | LoadTarget::Access => {
                                 post_decision(&agent, &url, &options.token, body)?
                             }
                         };
@@ -252,10 +295,10 @@ pub fn run(options: &LoadOptions) -> anyhow::Result<LoadReport> {
         elapsed,
         latencies,
         concurrency: options.concurrency,
-        batch: if options.target == LoadTarget::Actions {
-            1
-        } else {
+        batch: if options.target == LoadTarget::Events {
             options.batch
+        } else {
+            1
         },
     })
 }
