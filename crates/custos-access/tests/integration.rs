@@ -10,6 +10,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "integration/property.rs"]
+mod property;
 #[path = "integration/service.rs"]
 mod service;
 #[path = "integration/suite.rs"]
