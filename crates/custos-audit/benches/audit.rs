@@ -16,9 +16,16 @@
 //!   Before them, the p50/p99/p99.9/max latency of 100,000 individual
 //!   inclusion proofs is printed to stderr (criterion reports means).
 //! - `log_proof/*`: the same proofs from an `AuditLog` over a SQLite file of
-//!   `CUSTOS_AUDIT_BENCH_LEAVES` entries: upper tree in memory, tiles read
-//!   from SQLite per proof (what the service does). The time to reopen that
-//!   log (cheap open) and the proof latency percentiles go to stderr.
+//!   `CUSTOS_AUDIT_BENCH_LEAVES` entries: upper tree in memory, tiles below
+//!   level 8 from the log's LRU tile cache or, on a miss, read from SQLite
+//!   (what the service does). `*_cache_off` is the log with its tile cache
+//!   disabled (every proof reads its tile: the path before the cache);
+//!   `*_all_tiles_cached` has a cache as large as the log, warmed. The time
+//!   to reopen the log (cheap open) and the inclusion proof latency
+//!   percentiles go to stderr, in the same run: cache off; default cache
+//!   (1,024 tiles) with uniformly random indexes; default cache with
+//!   indexes among the last 262,144 entries; every tile cached. Each with
+//!   the cache's hit rate.
 //!
 //! Under `cargo test --bench` (CI's smoke run, a debug build, no `--bench`
 //! argument) every tree has 4,093 leaves whatever the environment says.
@@ -31,9 +38,11 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use custos_audit::tiles::TILE_WIDTH;
 use custos_audit::{
-    AuditEntry, AuditLog, LogError, MemoryTree, NodeSource, NoteSigner, PostgresAuditStore,
-    SqliteAuditStore, consistency_proof, inclusion_proof, leaf_hash, node_hash, verify_inclusion,
+    AuditEntry, AuditLog, DEFAULT_TILE_CACHE_TILES, LogError, MemoryTree, NodeSource, NoteSigner,
+    PostgresAuditStore, SqliteAuditStore, TileCacheStats, consistency_proof, inclusion_proof,
+    leaf_hash, node_hash, verify_inclusion,
 };
 use ed25519_dalek::SigningKey;
 use serde_json::json;
@@ -193,21 +202,70 @@ fn log_proofs(c: &mut Criterion) -> Result<(), LogError> {
     }
     let started = Instant::now();
     let store = SqliteAuditStore::open(&path)?;
-    let log = AuditLog::with_store(Box::new(store), "bench.example/audit", signer()?)?;
+    let mut log = AuditLog::with_store(Box::new(store), "bench.example/audit", signer()?)?;
     eprintln!(
         "reopened the {leaves}-entry log in {:.1} ms (tile roots + edge, no rehash)",
         started.elapsed().as_secs_f64() * 1e3
     );
     let root = log.root(leaves)?;
+    let tiles = leaves / TILE_WIDTH;
     let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-    let mut nanos: Vec<u128> = Vec::with_capacity(latency_samples());
-    for _ in 0..latency_samples() {
-        let index = next_index(&mut state, leaves);
-        let started = Instant::now();
-        black_box(log.inclusion_proof(index, leaves)?);
-        nanos.push(started.elapsed().as_nanos());
+
+    // Before the cache: every proof reads its tile from SQLite.
+    log.set_tile_cache_capacity(0);
+    let nanos = time_proofs(&log, leaves, || next_index(&mut state, leaves))?;
+    print_percentiles(
+        "AuditLog::inclusion_proof (sqlite, cache off)",
+        leaves,
+        nanos,
+    );
+
+    // Default cache, uniformly random indexes: hits ~ capacity / tiles.
+    log.set_tile_cache_capacity(DEFAULT_TILE_CACHE_TILES);
+    time_proofs(&log, leaves, || next_index(&mut state, leaves))?;
+    let before = log.tile_cache_stats();
+    let nanos = time_proofs(&log, leaves, || next_index(&mut state, leaves))?;
+    print_cache_percentiles(
+        "AuditLog::inclusion_proof (sqlite, default cache, uniform index)",
+        &log,
+        before,
+        leaves,
+        nanos,
+    );
+
+    // Default cache, indexes among the last 1,024 tiles (recent entries).
+    let recent = (DEFAULT_TILE_CACHE_TILES as u64 * TILE_WIDTH).min(leaves);
+    let first_recent = leaves - recent;
+    time_proofs(&log, leaves, || {
+        first_recent + next_index(&mut state, recent)
+    })?;
+    let before = log.tile_cache_stats();
+    let nanos = time_proofs(&log, leaves, || {
+        first_recent + next_index(&mut state, recent)
+    })?;
+    print_cache_percentiles(
+        "AuditLog::inclusion_proof (sqlite, default cache, last 262,144 entries)",
+        &log,
+        before,
+        leaves,
+        nanos,
+    );
+
+    // Every tile cached (about 16 KB per 256 entries: ~640 MB at 10M).
+    log.set_tile_cache_capacity(usize::try_from(tiles).unwrap_or(usize::MAX));
+    for tile in 0..tiles {
+        black_box(log.inclusion_proof(tile * TILE_WIDTH, leaves)?);
     }
-    print_percentiles("AuditLog::inclusion_proof (sqlite tiles)", leaves, nanos);
+    let before = log.tile_cache_stats();
+    let nanos = time_proofs(&log, leaves, || next_index(&mut state, leaves))?;
+    print_cache_percentiles(
+        "AuditLog::inclusion_proof (sqlite, every tile cached, uniform index)",
+        &log,
+        before,
+        leaves,
+        nanos,
+    );
+
     let index = leaves / 3;
     verify_inclusion(
         index,
@@ -219,7 +277,7 @@ fn log_proofs(c: &mut Criterion) -> Result<(), LogError> {
 
     let mut group = c.benchmark_group(format!("log_proof/{leaves}_leaves"));
     group.throughput(Throughput::Elements(1));
-    group.bench_function("inclusion_proof", |b| {
+    group.bench_function("inclusion_proof_all_tiles_cached", |b| {
         b.iter(|| {
             let index = next_index(&mut state, leaves);
             black_box(
@@ -229,7 +287,28 @@ fn log_proofs(c: &mut Criterion) -> Result<(), LogError> {
             )
         });
     });
-    group.bench_function("consistency_proof", |b| {
+    group.bench_function("consistency_proof_all_tiles_cached", |b| {
+        b.iter(|| {
+            let old = next_index(&mut state, leaves) + 1;
+            black_box(
+                log.consistency_proof(old, leaves)
+                    .map(|p| p.len())
+                    .unwrap_or(0),
+            )
+        });
+    });
+    log.set_tile_cache_capacity(0);
+    group.bench_function("inclusion_proof_cache_off", |b| {
+        b.iter(|| {
+            let index = next_index(&mut state, leaves);
+            black_box(
+                log.inclusion_proof(index, leaves)
+                    .map(|p| p.len())
+                    .unwrap_or(0),
+            )
+        });
+    });
+    group.bench_function("consistency_proof_cache_off", |b| {
         b.iter(|| {
             let old = next_index(&mut state, leaves) + 1;
             black_box(
@@ -241,6 +320,41 @@ fn log_proofs(c: &mut Criterion) -> Result<(), LogError> {
     });
     group.finish();
     Ok(())
+}
+
+/// Times `latency_samples()` individual inclusion proofs at full size.
+fn time_proofs(
+    log: &AuditLog,
+    leaves: u64,
+    mut pick: impl FnMut() -> u64,
+) -> Result<Vec<u128>, LogError> {
+    let mut nanos: Vec<u128> = Vec::with_capacity(latency_samples());
+    for _ in 0..latency_samples() {
+        let index = pick();
+        let started = Instant::now();
+        black_box(log.inclusion_proof(index, leaves)?);
+        nanos.push(started.elapsed().as_nanos());
+    }
+    Ok(nanos)
+}
+
+fn print_cache_percentiles(
+    what: &str,
+    log: &AuditLog,
+    before: TileCacheStats,
+    leaves: u64,
+    nanos: Vec<u128>,
+) {
+    print_percentiles(what, leaves, nanos);
+    let after = log.tile_cache_stats();
+    let hits = after.hits - before.hits;
+    let loads = hits + after.misses - before.misses;
+    eprintln!(
+        "  tile cache: capacity {} tiles, {} held, hit rate {:.1}% over {loads} tile loads",
+        after.capacity,
+        after.len,
+        100.0 * hits as f64 / loads.max(1) as f64
+    );
 }
 
 fn proofs(c: &mut Criterion) -> Result<(), LogError> {

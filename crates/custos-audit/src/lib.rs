@@ -24,6 +24,7 @@ pub mod api;
 pub mod log;
 pub mod schedule;
 pub mod store;
+pub mod tile_cache;
 pub mod tiles;
 pub mod verify;
 
@@ -33,4 +34,5 @@ pub use store::{
     AuditStore, AuditStoreError, DEFAULT_POSTGRES_SCHEMA, PostgresAuditStore, SqliteAuditStore,
     StoredCosignature,
 };
+pub use tile_cache::{DEFAULT_TILE_CACHE_TILES, TileCacheStats};
 pub use verify::{Finding, VerifyError, VerifyReport, verify, verify_store};

@@ -5,11 +5,14 @@
 //! the last complete tile (fewer than 256), not every leaf; see `tiles`.
 //! It therefore trusts the stored tiles for serving proofs; a proof built
 //! from a tampered tile fails at the client, and `verify_store` checks
-//! every row. A log written before tiles existed gets them rebuilt from its
+//! every row. Decoded tiles are kept in a bounded LRU cache (`tile_cache`):
+//! a tile of a complete block never changes, so proofs of recently used
+//! blocks skip the store. A log written before tiles existed gets them rebuilt from its
 //! leaf hashes once, at open.
 
 use std::ops::Range;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use crate::entry::{AuditEntry, EntryError, decode_leaf};
 use crate::hash::{Hash, leaf_hash};
@@ -19,6 +22,7 @@ use crate::schedule::CheckpointPolicy;
 use crate::store::{
     AppendBatch, AuditStore, AuditStoreError, SqliteAuditStore, StoredCosignature, from_i64,
 };
+use crate::tile_cache::{DEFAULT_TILE_CACHE_TILES, TileCache, TileCacheStats};
 use crate::tiles::{TILE_WIDTH, Tile, TileRow, TiledTree, tile_from_leaf_hashes};
 use crate::tree::{self, NodeSource};
 
@@ -83,6 +87,10 @@ pub struct AuditLog {
     last_checkpoint_size: Option<u64>,
     /// When the last scheduled checkpoint was signed; unknown after open.
     last_checkpoint_unix: Option<u64>,
+    /// Decoded tiles of complete blocks, least recently used evicted first.
+    /// Behind a lock because proofs take `&self`; a poisoned lock only
+    /// bypasses the cache.
+    tile_cache: Mutex<TileCache>,
 }
 
 fn stored_hash(index: u64, bytes: &[u8]) -> Result<Hash, LogError> {
@@ -142,7 +150,28 @@ impl AuditLog {
             policy: CheckpointPolicy::default(),
             last_checkpoint_size,
             last_checkpoint_unix: None,
+            tile_cache: Mutex::new(TileCache::new(DEFAULT_TILE_CACHE_TILES)),
         })
+    }
+
+    /// Sets how many decoded tiles (16,320 bytes of hashes each, one per
+    /// block of 256 entries) proofs keep in memory; 0 turns the cache off.
+    /// Default `DEFAULT_TILE_CACHE_TILES` (1,024 tiles, about 16 MB).
+    /// Shrinking drops the least recently used tiles at once.
+    pub fn set_tile_cache_capacity(&mut self, tiles: usize) {
+        if let Ok(mut cache) = self.tile_cache.lock() {
+            cache.set_capacity(tiles);
+        } else {
+            self.tile_cache = Mutex::new(TileCache::new(tiles));
+        }
+    }
+
+    /// Capacity, size and hit counters of the tile cache.
+    pub fn tile_cache_stats(&self) -> TileCacheStats {
+        self.tile_cache
+            .lock()
+            .map(|cache| cache.stats())
+            .unwrap_or_default()
     }
 
     /// The store, e.g. for `verify_store`.
@@ -190,6 +219,15 @@ impl AuditLog {
             tiles: &tiles,
         })?;
         self.tree = staged;
+        // Committed: the tiles just completed are the ones proofs of recent
+        // entries need next.
+        if let Ok(mut cache) = self.tile_cache.lock() {
+            for row in &tiles {
+                if let Some(tile) = Tile::from_bytes(&row.hashes) {
+                    cache.insert(row.index, Arc::new(tile));
+                }
+            }
+        }
         Ok(first)
     }
 
@@ -215,16 +253,29 @@ impl AuditLog {
         &self,
         compute: impl Fn(&dyn NodeSource) -> Result<T, ProofError>,
     ) -> Result<T, LogError> {
-        self.tree.compute(
-            |index| {
-                let bytes = self
-                    .store
-                    .tile(index)?
-                    .ok_or(LogError::BadStoredTile(index))?;
-                Tile::from_bytes(&bytes).ok_or(LogError::BadStoredTile(index))
-            },
-            compute,
-        )
+        self.tree.compute(|index| self.load_tile(index), compute)
+    }
+
+    /// Tile `index` of a complete block: from the cache, else read from the
+    /// store, decoded and cached.
+    fn load_tile(&self, index: u64) -> Result<Arc<Tile>, LogError> {
+        if let Some(tile) = self
+            .tile_cache
+            .lock()
+            .ok()
+            .and_then(|mut cache| cache.get(index))
+        {
+            return Ok(tile);
+        }
+        let bytes = self
+            .store
+            .tile(index)?
+            .ok_or(LogError::BadStoredTile(index))?;
+        let tile = Arc::new(Tile::from_bytes(&bytes).ok_or(LogError::BadStoredTile(index))?);
+        if let Ok(mut cache) = self.tile_cache.lock() {
+            cache.insert(index, Arc::clone(&tile));
+        }
+        Ok(tile)
     }
 
     /// Leaf hash of entry `index`, the value an inclusion proof starts from.

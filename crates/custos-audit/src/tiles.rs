@@ -12,6 +12,7 @@
 //! Opening reads the tile roots and the edge rows and hashes `n / 256` nodes;
 //! a proof reads the (at most a few) tiles it touches below level 8.
 
+use std::borrow::Borrow;
 use std::cell::RefCell;
 
 use crate::hash::Hash;
@@ -175,15 +176,17 @@ impl TiledTree {
     /// it needs below level 8, loaded by `load_tile`. A first pass with
     /// placeholder hashes finds which tiles those are (the shape of a
     /// computation does not depend on hash values); the second pass is exact.
-    pub fn compute<T, E>(
+    /// `load_tile` may hand out an owned `Tile` or a shared one (`Arc<Tile>`).
+    pub fn compute<T, E, L>(
         &self,
-        mut load_tile: impl FnMut(u64) -> Result<Tile, E>,
+        mut load_tile: impl FnMut(u64) -> Result<L, E>,
         compute: impl Fn(&dyn NodeSource) -> Result<T, ProofError>,
     ) -> Result<T, E>
     where
         E: From<ProofError>,
+        L: Borrow<Tile>,
     {
-        let recording = TiledSource {
+        let recording = TiledSource::<L> {
             tree: self,
             loaded: Vec::new(),
             wanted: Some(RefCell::new(Vec::new())),
@@ -210,14 +213,14 @@ impl TiledTree {
 }
 
 /// A `NodeSource` over a `TiledTree` plus the tiles loaded for one call.
-struct TiledSource<'a> {
+struct TiledSource<'a, L> {
     tree: &'a TiledTree,
-    loaded: Vec<(u64, Tile)>,
+    loaded: Vec<(u64, L)>,
     /// Recording pass: tiles asked for but not loaded (answered with zeros).
     wanted: Option<RefCell<Vec<u64>>>,
 }
 
-impl NodeSource for TiledSource<'_> {
+impl<L: Borrow<Tile>> NodeSource for TiledSource<'_, L> {
     fn size(&self) -> u64 {
         self.tree.len()
     }
@@ -237,7 +240,7 @@ impl NodeSource for TiledSource<'_> {
             return None;
         }
         if let Some((_, loaded)) = self.loaded.iter().find(|(at, _)| *at == tile) {
-            return loaded.node(level, offset);
+            return loaded.borrow().node(level, offset);
         }
         let wanted = self.wanted.as_ref()?;
         let mut wanted = wanted.borrow_mut();

@@ -202,3 +202,93 @@ fn a_missing_log_file_is_an_error_not_an_empty_log() -> TestResult {
     assert!(!missing.exists());
     Ok(())
 }
+
+/// Every head and proof of `log` at a few sizes around tile boundaries.
+fn heads_and_proofs(log: &AuditLog) -> Result<Vec<Vec<custos_audit::Hash>>, LogError> {
+    let size = log.size();
+    let mut out = Vec::new();
+    for tree_size in [1, 255, 256, 257, 700, 1024, size - 1, size] {
+        out.push(vec![log.root(tree_size)?]);
+        for index in (0..tree_size).step_by(61).chain([tree_size - 1]) {
+            out.push(log.inclusion_proof(index, tree_size)?);
+        }
+        for old_size in [1, 255, 256, 300, 1024, tree_size] {
+            if old_size <= tree_size {
+                out.push(log.consistency_proof(old_size, tree_size)?);
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[test]
+fn the_tile_cache_serves_what_the_store_holds_and_hides_no_tampering() -> TestResult {
+    let directory = tempfile::tempdir()?;
+    let path = directory.path().join("audit.sqlite");
+    let size = 5 * 256 + 17;
+    let note = build(&path, size, 100)?;
+    let mut cached = open(&path)?;
+    assert_eq!(
+        cached.tile_cache_stats().capacity,
+        custos_audit::DEFAULT_TILE_CACHE_TILES
+    );
+    let mut fresh = open(&path)?;
+    fresh.set_tile_cache_capacity(0);
+    let mut small = open(&path)?;
+    small.set_tile_cache_capacity(2);
+
+    // Twice: the second pass is served from the cache.
+    let expected = heads_and_proofs(&fresh)?;
+    for _ in 0..2 {
+        assert_eq!(heads_and_proofs(&cached)?, expected);
+        assert_eq!(heads_and_proofs(&small)?, expected);
+    }
+    let stats = cached.tile_cache_stats();
+    assert_eq!((stats.len, stats.misses), (5, 5), "{stats:?}");
+    assert!(stats.hits > 0);
+    assert_eq!(small.tile_cache_stats().len, 2);
+    let off = fresh.tile_cache_stats();
+    assert_eq!((off.len, off.hits), (0, 0));
+
+    // Appends cache the tiles they complete; a reopen reads the same.
+    let entries: Vec<AuditEntry> = (size..size + 300).map(entry).collect();
+    cached.append(&entries)?;
+    assert_eq!(cached.tile_cache_stats().len, 6);
+    let misses = cached.tile_cache_stats().misses;
+    let grown = heads_and_proofs(&cached)?;
+    assert_eq!(cached.tile_cache_stats().misses, misses);
+    assert_eq!(heads_and_proofs(&open(&path)?)?, grown);
+
+    // Tamper with tile 2 in the store, behind the cached log's back.
+    let connection = rusqlite::Connection::open(&path)?;
+    let changed = connection.execute(
+        "UPDATE tiles SET hashes = zeroblob(length(hashes)) WHERE idx = 2",
+        [],
+    )?;
+    assert_eq!(changed, 1);
+    drop(connection);
+
+    // The verifier reads the store, not the cache: the tile is named.
+    let report = verify(&path, &note, &log_key()?)?;
+    assert!(
+        report.findings.contains(&Finding::TileMismatch { tile: 2 }),
+        "{:?}",
+        report.findings
+    );
+    // A fresh open serves the tampered tile: its proof fails at the client.
+    let checkpoint = Checkpoint::open(&note, &log_key()?)?;
+    let index = 2 * 256 + 9;
+    let leaf = leaf_hash(&entry(index).to_leaf(index)?);
+    let tampered = open(&path)?.inclusion_proof(index, size)?;
+    assert!(verify_inclusion(index, size, &leaf, &tampered, &checkpoint.root).is_err());
+    // The cached log still serves the tile it read (or wrote) before.
+    let proof = cached.inclusion_proof(index, size)?;
+    assert_eq!(
+        verify_inclusion(index, size, &leaf, &proof, &checkpoint.root),
+        Ok(())
+    );
+    cached.set_tile_cache_capacity(0);
+    assert_eq!(cached.tile_cache_stats().len, 0);
+    assert_eq!(cached.inclusion_proof(index, size)?, tampered);
+    Ok(())
+}
