@@ -490,3 +490,117 @@ for lang, intro, thanks, sec, wait in [
     ("id", "Selamat pagi {name}, saya [Wulan|Dimas] dari [tim dukungan|layanan pelanggan] {brand}, ada yang bisa saya bantu?", "Terima kasih sudah menunggu, [tiket #{ticket} sudah saya cek|masalahnya sudah selesai].", "Kami ingatkan, {brand} tidak pernah meminta kata sandi atau kode lewat telepon.", "Penarikan Anda sedang antre di jaringan dan akan masuk [segera|dalam satu jam]."),
 ]:
     BENIGN[lang] += [A([], intro), A([], thanks), A([], sec), A([], wait)]
+
+# ---------------------------------------------------------------- negation scope (session 3)
+# Agents warning about a list of scam requests (one negation, several
+# coordinated items, some far from the negation), and scams that use a
+# negation and then a contrast or a new sentence ("don't worry, but read me
+# the code"). Generated after the tables above with their own random stream,
+# so the lines above are unchanged; family numbers continue each table, so
+# the fourth family of each language and label here is held out.
+SCOPE_SCAM = {}
+SCOPE_BENIGN = {}
+
+SCOPE_BENIGN["en"] = [
+    A([], "It wasn't us who [called|texted]. {brand} never [phones|contacts] customers to request a verification code, to transfer funds to a '[secure|safe] wallet' or to set up [{tool}|screen sharing|remote access software]. [Please ignore them|Don't reply to them]."),
+    A([], "[Please note|Reminder]: we never ask for your password, your 2FA codes, your seed phrase or [remote access to your device|that you install {tool}]."),
+    A([], "Do not give anyone your recovery phrase, do not [install|open] {tool} [at someone's request|for a caller], and do not move your funds to a wallet [they give you|a caller gives you]."),
+    A([], "{brand} staff will not ask you to [send|transfer] {asset} to a [safe|protected] wallet, [read out|share] an SMS code, or [download|install] {tool}; if someone does, [it is a scam|report it here]."),
+]
+SCOPE_SCAM["en"] = [
+    U([OTP], "Don't [worry|panic], [your funds are safe|nothing is lost yet], but [read me|tell me] the [code|verification code] we just sent [to cancel the transfer|to stop the withdrawal]."),
+    U([SEED], "We will never [share|sell] your data, but [to restore|to secure] your wallet [send us|tell me] your [seed phrase|recovery phrase] [now|right away]."),
+    U([RAT, STAFF], "[I am|This is] {brand} support. Do not [hang up|close this chat]. Install {tool} [so I can secure your account|and give me the ID]."),
+    U([SAFE], "Never share your password with anyone, but [move|transfer] your {asset} to this [safe|secure] wallet {addr} [right away|now]."),
+]
+
+SCOPE_BENIGN["es"] = [
+    A([], "No fuimos nosotros. {brand} nunca le [llamará|escribirá] para pedirle un código, para mover fondos a una 'billetera segura' ni para instalar {tool} u otro programa de acceso remoto."),
+    A([], "Recuerde: nunca le pediremos su contraseña, sus códigos 2FA, su frase semilla o que instale {tool}."),
+    A([], "No comparta su frase de recuperación, no instale {tool} a pedido de nadie y no mueva sus fondos a una billetera que le den por teléfono."),
+    A([], "El personal de {brand} no le pedirá transferir {asset} a una billetera [segura|protegida], dictar un código SMS ni descargar {tool}; si alguien lo hace, [es una estafa|repórtelo aquí]."),
+]
+SCOPE_SCAM["es"] = [
+    U([OTP], "No se preocupe, [sus fondos están a salvo|no ha perdido nada], pero [dígame|léame] el código que le acabamos de enviar [para cancelar la transferencia|para detener el retiro]."),
+    U([SEED], "Nunca compartimos sus datos, pero para [proteger|restaurar] su billetera [necesito|envíeme] su frase semilla [ahora|de inmediato]."),
+    U([RAT, STAFF], "Soy de soporte de {brand}. No cuelgue. Instale {tool} y [deme el ID|acepte la conexión] para asegurar su cuenta."),
+    U([SAFE], "No comparta su contraseña con nadie, pero [mueva|transfiera] sus {asset} a esta billetera segura {addr} [ahora|de inmediato]."),
+]
+
+SCOPE_BENIGN["pt"] = [
+    A([], "Não fomos nós. A {brand} nunca [liga|manda mensagem] para pedir um código, para mover fundos para uma 'carteira segura' ou para instalar {tool} ou outro programa de acesso remoto."),
+    A([], "Lembrete: nunca pedimos sua senha, seus códigos 2FA, sua frase de recuperação ou que instale {tool}."),
+    A([], "Não passe sua frase de recuperação para ninguém, não instale {tool} a pedido de estranhos e não mova seus fundos para uma carteira indicada por telefone."),
+    A([], "A equipe da {brand} não pede para transferir {asset} para uma carteira [segura|protegida], ditar um código SMS nem baixar {tool}; se alguém pedir, [é golpe|denuncie aqui]."),
+]
+SCOPE_SCAM["pt"] = [
+    U([OTP], "Não se preocupe, [seu saldo está seguro|nada foi perdido], mas [me passe|leia para mim] o código que acabamos de enviar [para cancelar a transferência|para bloquear o saque]."),
+    U([SEED], "Nunca compartilhamos seus dados, mas para [proteger|recuperar] sua carteira [preciso|me envie] sua frase de recuperação [agora|imediatamente]."),
+    U([RAT, STAFF], "Sou do suporte da {brand}. Não desligue. Instale o {tool} e [me passe o ID|aceite a conexão] para proteger sua conta."),
+    U([SAFE], "Não compartilhe sua senha com ninguém, mas [mova|transfira] seus {asset} para esta carteira segura {addr} [agora|imediatamente]."),
+]
+
+SCOPE_BENIGN["tr"] = [
+    A([], "Bu biz değildik. {brand} sizi asla kod istemek, fonları 'güvenli cüzdana' taşımak veya {tool} gibi uzaktan erişim programı kurdurmak için aramaz."),
+    A([], "Hatırlatma: şifrenizi, 2FA kodlarınızı, kurtarma ifadenizi veya {tool} kurmanızı asla istemeyiz."),
+    A([], "Kurtarma ifadenizi kimseye vermeyin, kimsenin isteğiyle {tool} kurmayın ve fonlarınızı telefonda verilen bir cüzdana taşımayın."),
+    A([], "{brand} çalışanları sizden {asset} varlıklarınızı [güvenli|korumalı] bir cüzdana göndermenizi, SMS kodunu söylemenizi ya da {tool} indirmenizi istemez; isteyen olursa [dolandırıcıdır|buradan bildirin]."),
+]
+SCOPE_SCAM["tr"] = [
+    U([OTP], "Endişelenmeyin, [paranız güvende|hiçbir şey kaybolmadı], ama az önce gönderdiğimiz kodu [bana söyleyin|okuyun] [transferi iptal etmek için|çekimi durdurmak için]."),
+    U([SEED], "Verilerinizi asla paylaşmayız, ama cüzdanınızı [korumak|kurtarmak] için kurtarma ifadenizi [hemen|şimdi] bana gönderin."),
+    U([RAT, STAFF], "{brand} destek ekibindenim. Telefonu kapatmayın. {tool} kurun ve [ID numarasını bana verin|bağlantıyı kabul edin]."),
+    U([SAFE], "Şifrenizi kimseyle paylaşmayın, ama {asset} bakiyenizi [hemen|şimdi] bu güvenli cüzdana {addr} aktarın."),
+]
+
+SCOPE_BENIGN["vi"] = [
+    A([], "Đó không phải chúng tôi. {brand} không bao giờ gọi để xin mã, để chuyển tiền sang 'ví an toàn' hoặc để cài {tool} hay phần mềm truy cập từ xa."),
+    A([], "Lưu ý: chúng tôi không bao giờ hỏi mật khẩu, mã 2FA, cụm từ khôi phục hoặc yêu cầu bạn cài {tool}."),
+    A([], "Đừng đưa cụm từ khôi phục cho ai, đừng cài {tool} theo yêu cầu của người lạ và đừng chuyển tiền sang ví người khác đưa qua điện thoại."),
+    A([], "Nhân viên {brand} không yêu cầu chuyển {asset} sang ví [an toàn|bảo vệ], đọc mã SMS hay tải {tool}; nếu có ai yêu cầu, [đó là lừa đảo|hãy báo cho chúng tôi]."),
+]
+SCOPE_SCAM["vi"] = [
+    U([OTP], "Đừng lo, [tiền của bạn vẫn an toàn|chưa mất gì cả], nhưng [hãy đọc cho tôi|cho tôi biết] mã OTP vừa gửi [để hủy giao dịch|để chặn lệnh rút]."),
+    U([SEED], "Chúng tôi không bao giờ chia sẻ dữ liệu, nhưng để [bảo vệ|khôi phục] ví bạn cần gửi cho tôi cụm từ khôi phục [ngay|bây giờ]."),
+    U([RAT, STAFF], "Tôi bên hỗ trợ {brand}. Đừng cúp máy. Hãy cài {tool} và [gửi tôi mã ID|chấp nhận kết nối] để bảo vệ tài khoản."),
+    U([SAFE], "Không chia sẻ mật khẩu với ai, nhưng hãy chuyển {asset} sang ví an toàn {addr} [ngay|ngay bây giờ]."),
+]
+
+SCOPE_BENIGN["ru"] = [
+    A([], "Это были не мы. {brand} никогда не звонит, чтобы попросить код, перевести средства на «безопасный кошелек» или установить {tool} или другую программу удаленного доступа."),
+    A([], "Напоминаем: мы никогда не просим пароль, коды 2FA, сид-фразу или установить {tool}."),
+    A([], "Никому не сообщайте фразу восстановления, не устанавливайте {tool} по чужой просьбе и не переводите средства на кошелек, который вам продиктовали по телефону."),
+    A([], "Сотрудники {brand} не попросят перевести {asset} на [безопасный|защищенный] кошелек, продиктовать код из СМС или скачать {tool}; если кто-то просит, [это мошенники|сообщите нам]."),
+]
+SCOPE_SCAM["ru"] = [
+    U([OTP], "Не волнуйтесь, [ваши средства в безопасности|ничего не потеряно], но [продиктуйте|назовите] код, который мы только что отправили, [чтобы отменить перевод|чтобы остановить вывод]."),
+    U([SEED], "Мы никогда не передаем ваши данные, но чтобы [защитить|восстановить] кошелек, [пришлите|назовите] мне сид-фразу [сейчас|немедленно]."),
+    U([RAT, STAFF], "Я из поддержки {brand}. Не кладите трубку. Установите {tool} и [продиктуйте ID|примите подключение]."),
+    U([SAFE], "Никому не говорите пароль, а свои {asset} [переведите|отправьте] на этот безопасный кошелек {addr} [сейчас|немедленно]."),
+]
+
+SCOPE_BENIGN["zh"] = [
+    A([], "那不是我们。{brand}绝不会打电话向您索要验证码、要求把资金转到“安全钱包”或安装{tool}等远程控制软件。"),
+    A([], "温馨提示：我们从不索要您的密码、2FA验证码、助记词，也不会让您安装{tool}。"),
+    A([], "不要把助记词告诉任何人，不要应陌生人要求安装{tool}，也不要把资金转到电话里给您的钱包。"),
+    A([], "{brand}工作人员不会要求您把{asset}转到[安全|保护]钱包、念出短信验证码或下载{tool}；如有人这样要求，[那是诈骗|请向我们举报]。"),
+]
+SCOPE_SCAM["zh"] = [
+    U([OTP], "别担心，[您的资金是安全的|没有任何损失]，但是请[把刚发给您的验证码告诉我|念一下刚收到的验证码]，[以便取消转账|才能拦截提现]。"),
+    U([SEED], "我们绝不会泄露您的信息，但为了[保护|恢复]钱包，请[马上|现在]把助记词发给我。"),
+    U([RAT, STAFF], "我是{brand}客服。请不要挂电话。请安装{tool}并[把ID告诉我|接受连接]。"),
+    U([SAFE], "不要把密码告诉任何人，但请[马上|现在]把您的{asset}转到这个安全钱包{addr}。"),
+]
+
+SCOPE_BENIGN["id"] = [
+    A([], "Itu bukan kami. {brand} tidak pernah menelepon untuk meminta kode, memindahkan dana ke 'dompet aman' atau menginstal {tool} atau aplikasi akses jarak jauh."),
+    A([], "Pengingat: kami tidak pernah meminta kata sandi, kode 2FA, frasa pemulihan, atau meminta Anda menginstal {tool}."),
+    A([], "Jangan berikan frasa pemulihan kepada siapa pun, jangan instal {tool} atas permintaan orang lain, dan jangan pindahkan dana ke dompet yang diberikan lewat telepon."),
+    A([], "Staf {brand} tidak akan meminta Anda mengirim {asset} ke dompet [aman|terlindungi], membacakan kode SMS maupun mengunduh {tool}; jika ada yang meminta, [itu penipuan|laporkan di sini]."),
+]
+SCOPE_SCAM["id"] = [
+    U([OTP], "Jangan khawatir, [dana Anda aman|tidak ada yang hilang], tapi [bacakan|sebutkan] kode yang baru kami kirim [untuk membatalkan transfer|untuk menghentikan penarikan]."),
+    U([SEED], "Kami tidak pernah membagikan data Anda, tapi untuk [mengamankan|memulihkan] dompet, [kirim|berikan] frasa pemulihan Anda [sekarang|segera]."),
+    U([RAT, STAFF], "Saya dari dukungan {brand}. Jangan tutup teleponnya. Instal {tool} dan [berikan ID-nya|terima koneksinya]."),
+    U([SAFE], "Jangan bagikan kata sandi ke siapa pun, tapi [pindahkan|transfer] {asset} Anda ke dompet aman ini {addr} [sekarang|segera]."),
+]

@@ -105,51 +105,63 @@ def noise(text, rng):
     words[i] = w
     return " ".join(words)
 
-from corpus_templates import SCAM, BENIGN, PREFIX, SUFFIX  # noqa: E402
+from corpus_templates import SCAM, BENIGN, PREFIX, SUFFIX, SCOPE_SCAM, SCOPE_BENIGN  # noqa: E402
+
+def emit(rng, rows, seen, lang, label, k, fam, per_family=PER_FAMILY):
+    # fam: (codes, sender_role, direction, channel, template)
+    codes, role, direction, channel, template = fam
+    held_out = k % 4 == 3
+    split = "test" if held_out else "train"
+    family = f"{lang}.{label}.{k}"
+    count = per_family if lang != "en" else per_family + 8
+    for _ in range(count):
+        v = slots(rng, lang)
+        text = expand(template, rng, v)
+        extra_codes = []
+        if label == "scam" and role == "unknown" and rng.random() < 0.35:
+            pool = PREFIX[lang]
+            # Held-out families take held-out prefixes only.
+            choices = [p for j, p in enumerate(pool) if (j % 2 == 1) == held_out] or pool
+            pcodes, ptext = rng.choice(choices)
+            text = expand(ptext, rng, v) + " " + text
+            extra_codes += pcodes
+        if label == "scam" and role == "unknown" and rng.random() < 0.2:
+            pool = SUFFIX[lang]
+            choices = [p for j, p in enumerate(pool) if (j % 2 == 1) == held_out] or pool
+            scodes, stext = rng.choice(choices)
+            text = text + " " + expand(stext, rng, v)
+            extra_codes += scodes
+        rate = 0.18 if label == "scam" else 0.06
+        if rng.random() < rate:
+            text = noise(text, rng)
+        if text in seen:
+            continue
+        seen.add(text)
+        all_codes = sorted(set(codes + extra_codes))
+        rows.append({
+            "id": f"g{len(rows) + 1:05d}", "text": text, "lang": lang, "label": label,
+            "codes": all_codes, "sender_role": role, "direction": direction,
+            "channel": channel, "family": family, "split": split,
+        })
+
+LANGS = ["en", "es", "pt", "tr", "vi", "ru", "zh", "id"]
 
 def main():
     rng = random.Random(SEED)
     rows, seen = [], set()
-    n = 0
-    for lang in ["en", "es", "pt", "tr", "vi", "ru", "zh", "id"]:
+    for lang in LANGS:
         for label, table in (("scam", SCAM[lang]), ("benign", BENIGN[lang])):
             for k, fam in enumerate(table):
-                # fam: (codes, sender_role, direction, channel, template)
-                codes, role, direction, channel, template = fam
-                held_out = k % 4 == 3
-                split = "test" if held_out else "train"
-                family = f"{lang}.{label}.{k}"
-                count = PER_FAMILY if lang != "en" else PER_FAMILY + 8
-                for _ in range(count):
-                    v = slots(rng, lang)
-                    text = expand(template, rng, v)
-                    extra_codes = []
-                    if label == "scam" and role == "unknown" and rng.random() < 0.35:
-                        pool = PREFIX[lang]
-                        # Held-out families take held-out prefixes only.
-                        choices = [p for j, p in enumerate(pool) if (j % 2 == 1) == held_out] or pool
-                        pcodes, ptext = rng.choice(choices)
-                        text = expand(ptext, rng, v) + " " + text
-                        extra_codes += pcodes
-                    if label == "scam" and role == "unknown" and rng.random() < 0.2:
-                        pool = SUFFIX[lang]
-                        choices = [p for j, p in enumerate(pool) if (j % 2 == 1) == held_out] or pool
-                        scodes, stext = rng.choice(choices)
-                        text = text + " " + expand(stext, rng, v)
-                        extra_codes += scodes
-                    rate = 0.18 if label == "scam" else 0.06
-                    if rng.random() < rate:
-                        text = noise(text, rng)
-                    if text in seen:
-                        continue
-                    seen.add(text)
-                    n += 1
-                    all_codes = sorted(set(codes + extra_codes))
-                    rows.append({
-                        "id": f"g{n:05d}", "text": text, "lang": lang, "label": label,
-                        "codes": all_codes, "sender_role": role, "direction": direction,
-                        "channel": channel, "family": family, "split": split,
-                    })
+                emit(rng, rows, seen, lang, label, k, fam)
+    # Negation-scope families (session 3): their own random stream, so the
+    # lines above stay as they were; family numbers continue each table;
+    # half as many lines per family (they vary less).
+    rng = random.Random(SEED + 1)
+    for lang in LANGS:
+        for label, table, extra in (("scam", SCAM[lang], SCOPE_SCAM[lang]),
+                                    ("benign", BENIGN[lang], SCOPE_BENIGN[lang])):
+            for j, fam in enumerate(extra):
+                emit(rng, rows, seen, lang, label, len(table) + j, fam, PER_FAMILY // 2)
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, "w", encoding="utf-8") as f:
         for r in rows:

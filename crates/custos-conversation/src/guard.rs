@@ -2,7 +2,7 @@
 //! explain the result in safe reason strings.
 
 use crate::model::{Features, Model, ModelLoad, Speaker, extract, extract_into};
-use crate::normalize::{mask_digit_runs, normalize, with_normalizer};
+use crate::normalize::{Boundary, mask_digit_runs, normalize_with_boundaries, with_normalizer};
 use crate::rules::{Hit, RuleBuild, RuleSet, has_code_like_digits};
 use crate::taxonomy::Code;
 use std::cell::RefCell;
@@ -21,6 +21,7 @@ const CONTEXT_ONLY_CAP: f32 = 0.75;
 #[derive(Default)]
 struct Scratch {
     normalized: String,
+    boundaries: Vec<Boundary>,
     features: Features,
 }
 
@@ -116,8 +117,10 @@ impl Guard {
 
     /// The classifier's features of a message (for training).
     pub fn features(&self, text: &str, speaker: Speaker, bits: u8) -> Features {
-        let normalized = normalize(text);
-        let hits = self.rules.evaluate(&normalized);
+        let (normalized, boundaries) = normalize_with_boundaries(text);
+        let hits = self
+            .rules
+            .evaluate_with_boundaries(&normalized, &boundaries);
         extract(&normalized, &hits, speaker, bits, None)
     }
 
@@ -139,11 +142,16 @@ impl Guard {
     ) -> MessageScore {
         let Scratch {
             normalized,
+            boundaries,
             features,
         } = scratch;
-        with_normalizer(|n| n.normalize_into(text, normalized));
+        with_normalizer(|n| {
+            n.normalize_into(text, normalized);
+            boundaries.clear();
+            boundaries.extend_from_slice(n.boundaries());
+        });
         let normalized = normalized.as_str();
-        let mut hits = self.rules.evaluate(normalized);
+        let mut hits = self.rules.evaluate_with_boundaries(normalized, boundaries);
         let code_like_digits = has_code_like_digits(normalized);
         if !speaker.outbound {
             // Compliance is the customer's own act.

@@ -44,6 +44,36 @@ struct Span {
     start: usize,
     end: usize,
     chars: u32,
+    /// Punctuation before the token ([`BREAK_SENTENCE`], [`BREAK_CLAUSE`]).
+    brk: u8,
+}
+
+/// A sentence end (`.` then a space, `!`, `?`, `;`, `。`, a line break).
+const BREAK_SENTENCE: u8 = 1;
+/// A list or clause separator (`,`, `、`).
+const BREAK_CLAUSE: u8 = 2;
+/// A `.` not yet known to end a sentence (`binance.com`, `1.5` do not).
+const PENDING_DOT: u8 = 4;
+
+/// Punctuation that normalisation turned into a space, kept on the side for
+/// the rules' negation scope: a break before the token starting at byte
+/// `at` of the normalised text. The normalised text itself (and so every
+/// feature) is unchanged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Boundary {
+    pub at: u32,
+    /// A sentence end; otherwise a clause / list separator (a comma).
+    pub sentence: bool,
+}
+
+/// Normalises `input` and returns the sentence and clause boundaries too.
+pub fn normalize_with_boundaries(input: &str) -> (String, Vec<Boundary>) {
+    let mut out = String::with_capacity(input.len() + 8);
+    let boundaries = with_normalizer(|n| {
+        n.normalize_into(input, &mut out);
+        n.boundaries().to_vec()
+    });
+    (out, boundaries)
 }
 
 /// Reusable buffers of [`normalize`]: the text is tokenised into one
@@ -59,13 +89,22 @@ pub struct Normalizer {
     /// Tokens after joining spelled-out letters, Latin→Cyrillic folding and
     /// leetspeak decoding.
     decoded: String,
-    decoded_spans: Vec<(usize, usize)>,
+    decoded_spans: Vec<(usize, usize, u8)>,
+    /// Boundaries of the last normalised text.
+    boundaries: Vec<Boundary>,
 }
 
 impl Normalizer {
+    /// The sentence and clause boundaries of the text last normalised by
+    /// [`Normalizer::normalize_into`], in text order.
+    pub fn boundaries(&self) -> &[Boundary] {
+        &self.boundaries
+    }
+
     /// Normalises `input` into `out` (cleared first).
     pub fn normalize_into(&mut self, input: &str, out: &mut String) {
         out.clear();
+        self.boundaries.clear();
         let ascii = input.is_ascii();
         let mut nfkc = std::mem::take(&mut self.nfkc);
         nfkc.clear();
@@ -82,8 +121,10 @@ impl Normalizer {
         self.tokenize(text, mostly_latin);
         self.nfkc = nfkc;
         self.join_fold_decode(mostly_latin);
-        self.number_words_into(out);
-        rewrite_transcription_errors_in_place(out);
+        let mut boundaries = std::mem::take(&mut self.boundaries);
+        self.number_words_into(out, &mut boundaries);
+        rewrite_transcription_errors_in_place(out, &mut boundaries);
+        self.boundaries = boundaries;
     }
 
     fn tokenize(&mut self, text: &str, fold_confusables: bool) {
@@ -95,6 +136,8 @@ impl Normalizer {
             class: Class::Sep,
             start: 0,
             chars: 0,
+            brk: 0,
+            pending: 0,
         };
         if text.is_ascii() {
             for &b in text.as_bytes() {
@@ -102,7 +145,7 @@ impl Normalizer {
                 if lower.is_ascii_alphanumeric() || lower == b'@' || lower == b'$' {
                     t.push(char::from(lower), Class::Word);
                 } else {
-                    t.sep();
+                    t.sep_mark(char::from(b));
                 }
             }
             t.close();
@@ -114,7 +157,7 @@ impl Normalizer {
                 if lower.is_ascii_alphanumeric() || lower == '@' || lower == '$' {
                     t.push(lower, Class::Word);
                 } else {
-                    t.sep();
+                    t.sep_mark(c);
                 }
                 continue;
             }
@@ -132,7 +175,7 @@ impl Normalizer {
                 }
             }
             if !c.is_alphanumeric() {
-                t.sep();
+                t.sep_mark(c);
                 continue;
             }
             for lower in c.to_lowercase() {
@@ -174,6 +217,7 @@ impl Normalizer {
             while j < spans.len() && spans[j].chars == 1 {
                 j += 1;
             }
+            let brk = spans[i].brk;
             let (token, joined) = if j - i >= 3 {
                 let token = &self.tokens[spans[i].start..spans[j - 1].end];
                 i = j;
@@ -191,16 +235,26 @@ impl Normalizer {
             } else {
                 decode_leet_into(token, &mut self.decoded);
             }
-            self.decoded_spans.push((start, self.decoded.len()));
+            self.decoded_spans.push((start, self.decoded.len(), brk));
         }
     }
 
     /// Turns runs of number words into digits and writes the tokens,
     /// single-space separated, into `out`.
-    fn number_words_into(&self, out: &mut String) {
+    fn number_words_into(&self, out: &mut String, boundaries: &mut Vec<Boundary>) {
         let token = |k: usize| {
-            let (s, e) = self.decoded_spans[k];
+            let (s, e, _) = self.decoded_spans[k];
             &self.decoded[s..e]
+        };
+        // Punctuation before an empty token carries over to the next one.
+        let mut carry = 0u8;
+        let mut mark = |out: &String, brk: u8| {
+            if !out.is_empty() && brk & (BREAK_SENTENCE | BREAK_CLAUSE) != 0 {
+                boundaries.push(Boundary {
+                    at: out.len() as u32,
+                    sentence: brk & BREAK_SENTENCE != 0,
+                });
+            }
         };
         let digitish = |t: &str| {
             (t.len() == 1 && t.as_bytes()[0].is_ascii_digit()) || number_word(t).is_some()
@@ -220,6 +274,8 @@ impl Normalizer {
                 if !out.is_empty() {
                     out.push(' ');
                 }
+                mark(out, carry | self.decoded_spans[i].2);
+                carry = 0;
                 for k in i..j {
                     let t = token(k);
                     out.push(number_word(t).unwrap_or_else(|| t.chars().next().unwrap_or('0')));
@@ -228,13 +284,17 @@ impl Normalizer {
                 continue;
             }
             let t = token(i);
+            let brk = carry | self.decoded_spans[i].2;
             i += 1;
             if t.is_empty() {
+                carry = brk;
                 continue;
             }
+            carry = 0;
             if !out.is_empty() {
                 out.push(' ');
             }
+            mark(out, brk);
             if !t.is_ascii() && t.chars().any(|c| chinese_digit(c).is_some()) {
                 chinese_digit_runs_into(t, out);
             } else {
@@ -258,6 +318,10 @@ struct Tokens<'a> {
     class: Class,
     start: usize,
     chars: u32,
+    /// Punctuation before the current token.
+    brk: u8,
+    /// Punctuation seen since the last token.
+    pending: u8,
 }
 
 impl Tokens<'_> {
@@ -265,6 +329,12 @@ impl Tokens<'_> {
     fn push(&mut self, c: char, class: Class) {
         if class != self.class {
             self.close();
+            if self.class == Class::Sep {
+                self.brk = self.pending & (BREAK_SENTENCE | BREAK_CLAUSE);
+                self.pending = 0;
+            } else {
+                self.brk = 0;
+            }
             self.class = class;
         }
         self.buf.push(c);
@@ -279,6 +349,22 @@ impl Tokens<'_> {
         }
     }
 
+    /// A separator character: remembers sentence and clause punctuation.
+    #[inline]
+    fn sep_mark(&mut self, c: char) {
+        self.sep();
+        match c {
+            '!' | '?' | ';' | '\n' | '\r' | '\u{3002}' | '\u{FF61}' | '\u{2026}' | '\u{FF01}'
+            | '\u{FF1F}' | '\u{FF1B}' => self.pending |= BREAK_SENTENCE,
+            '.' => self.pending |= PENDING_DOT,
+            ',' | '\u{3001}' | '\u{FF0C}' | '\u{060C}' => self.pending |= BREAK_CLAUSE,
+            c if c.is_whitespace() && self.pending & PENDING_DOT != 0 => {
+                self.pending |= BREAK_SENTENCE;
+            }
+            _ => {}
+        }
+    }
+
     #[inline]
     fn close(&mut self) {
         if self.buf.len() > self.start {
@@ -286,6 +372,7 @@ impl Tokens<'_> {
                 start: self.start,
                 end: self.buf.len(),
                 chars: self.chars,
+                brk: self.brk,
             });
         }
         self.start = self.buf.len();
@@ -576,7 +663,7 @@ fn rewrite_finder() -> Option<&'static AhoCorasick> {
         .as_ref()
 }
 
-fn rewrite_transcription_errors_in_place(out: &mut String) {
+fn rewrite_transcription_errors_in_place(out: &mut String, boundaries: &mut Vec<Boundary>) {
     let any = match rewrite_finder() {
         Some(finder) => finder.is_match(out.as_str()),
         None => REWRITES.iter().any(|(from, _)| out.contains(from)),
@@ -593,6 +680,13 @@ fn rewrite_transcription_errors_in_place(out: &mut String) {
             let right_ok = end == out.len() || out.as_bytes()[end] == b' ';
             if left_ok && right_ok {
                 out.replace_range(start..end, to);
+                // Boundaries after the rewrite shift; one inside it is gone.
+                boundaries.retain(|b| !(b.at as usize > start && (b.at as usize) < end));
+                for b in boundaries.iter_mut() {
+                    if b.at as usize >= end {
+                        b.at = (b.at as usize + to.len() - from.len()) as u32;
+                    }
+                }
                 search_from = start + to.len();
             } else {
                 search_from = start + 1;

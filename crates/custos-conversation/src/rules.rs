@@ -9,7 +9,7 @@
 //! word start and end; a trailing `*` lets a term match a word prefix
 //! (`код*` for every Russian case ending). Chinese terms match anywhere.
 
-use crate::normalize::normalize;
+use crate::normalize::{Boundary, normalize};
 use crate::taxonomy::Code;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
@@ -1529,7 +1529,143 @@ const NEGATIONS_AFTER: &[&str] = &[
     "göndermeyin",
     "paylaşmayınız",
     "kimseyle",
+    "istemez",
+    "istemeyiz",
+    "istemeyecek",
+    "sormaz",
+    "sormayız",
 ];
+
+/// Words that end a negation's scope: what follows the contrast is not
+/// negated (`don't worry, but read me the code`).
+const CONTRASTS: &[&str] = &[
+    "but",
+    "however",
+    "instead",
+    "except",
+    "unless",
+    "although",
+    "though",
+    "pero",
+    "sino",
+    "sin embargo",
+    "excepto",
+    "salvo",
+    "mas",
+    "porém",
+    "contudo",
+    "entretanto",
+    "exceto",
+    "ama",
+    "fakat",
+    "ancak",
+    "lakin",
+    "nhưng",
+    "tuy nhiên",
+    "nhưng mà",
+    "но",
+    "однако",
+    "а",
+    "зато",
+    "кроме",
+    "tapi",
+    "tetapi",
+    "namun",
+    "melainkan",
+    "kecuali",
+    "但",
+    "可是",
+    "不过",
+    "而是",
+    "然而",
+    "只是",
+];
+
+/// Words that coordinate the items of a list (`a code, a transfer or a
+/// remote-access app`); a comma or `、` counts too.
+const COORDINATORS: &[&str] = &[
+    "or",
+    "and",
+    "nor",
+    "neither",
+    "o",
+    "u",
+    "y",
+    "e",
+    "ni",
+    "ou",
+    "nem",
+    "veya",
+    "ya da",
+    "yahut",
+    "ve",
+    "ne de",
+    "hoặc",
+    "hay",
+    "và",
+    "cũng không",
+    "или",
+    "либо",
+    "и",
+    "ни",
+    "atau",
+    "ataupun",
+    "dan",
+    "maupun",
+    "或",
+    "或者",
+    "和",
+    "也不",
+    "及",
+    "与",
+    "还是",
+];
+
+/// Words that open a subordinate clause after a comma (obligatory in
+/// Russian: `никогда не звонит, чтобы попросить код`); such a comma does not
+/// separate a negation from the item it negates.
+const SUBORDINATORS: &[&str] = &[
+    "to",
+    "in order to",
+    "para",
+    "para que",
+    "чтобы",
+    "что",
+    "untuk",
+    "agar",
+    "để",
+];
+
+/// How far after a negation its first negated item may start (bytes of
+/// normalised text; characters for the first item of a list).
+const NEGATION_WINDOW: usize = 40;
+/// Verbs of asking (word prefixes, normalised): a negated `ask` heads a list
+/// of requests (`no le pedirá enviar USDT a ..., leer un código ni ...`).
+const REQUEST_VERBS: &[&str] = &[
+    "ask",
+    "request",
+    "pedir",
+    "pedira",
+    "pide",
+    "pede",
+    "solicit",
+    "meminta",
+    "minta",
+    "прос",
+    "попрос",
+    "yeu cau",
+    "hoi",
+    "xin",
+    "要求",
+    "索要",
+    "iste",
+];
+
+/// How far after a negation the first item of a negated list may start
+/// (characters: `no le pedirá enviar USDT a una billetera protegida, ...`).
+const LIST_ITEM_WINDOW: usize = 64;
+/// How far after a negation a coordinated list item may start (characters).
+const LIST_SCOPE: usize = 200;
 
 const RULES: &[RuleDef] = &[
     RuleDef {
@@ -1660,6 +1796,51 @@ struct Term {
 pub struct RuleSet {
     automaton: AhoCorasick,
     terms: Vec<Term>,
+    /// [`CONTRASTS`] and [`COORDINATORS`], normalised.
+    contrasts: Vec<String>,
+    coordinators: Vec<String>,
+    subordinators: Vec<String>,
+}
+
+/// The position of a verb of asking ([`REQUEST_VERBS`]) that starts a word
+/// within [`LIST_ITEM_WINDOW`] characters after the negation at `n` and
+/// before `first`.
+fn request_verb_after(normalized: &str, n: usize, first: usize) -> Option<usize> {
+    let text = normalized.get(n..first)?;
+    for (offset, _) in text.char_indices().take(LIST_ITEM_WINDOW + 1) {
+        let rest = &text[offset..];
+        let word_start = offset == 0 || text.as_bytes()[offset - 1] == b' ';
+        if offset > 0
+            && REQUEST_VERBS
+                .iter()
+                .any(|v| rest.starts_with(v) && (word_start || has_cjk(v)))
+        {
+            return Some(n + offset);
+        }
+    }
+    None
+}
+
+/// Whether `word` (normalised) occurs in `text` as whole words (anywhere
+/// for Chinese).
+fn has_word(text: &str, word: &str) -> bool {
+    if has_cjk(word) {
+        return text.contains(word);
+    }
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(found) = text[from..].find(word) {
+        let start = from + found;
+        let end = start + word.len();
+        if (start == 0 || bytes[start - 1] == b' ') && (end == bytes.len() || bytes[end] == b' ') {
+            return true;
+        }
+        from = start + 1;
+        while from < text.len() && !text.is_char_boundary(from) {
+            from += 1;
+        }
+    }
+    false
 }
 
 /// Why the rule set could not be built (a programming error in the tables).
@@ -1728,12 +1909,50 @@ impl RuleSet {
             .match_kind(MatchKind::Standard)
             .kind(Some(AhoCorasickKind::DFA))
             .build(terms.iter().map(|t| t.text.as_str()))?;
-        Ok(RuleSet { automaton, terms })
+        let normalized = |words: &[&str]| -> Vec<String> {
+            words
+                .iter()
+                .map(|w| normalize(w))
+                .filter(|w| !w.is_empty())
+                .collect()
+        };
+        Ok(RuleSet {
+            automaton,
+            terms,
+            contrasts: normalized(CONTRASTS),
+            coordinators: normalized(COORDINATORS),
+            subordinators: normalized(SUBORDINATORS),
+        })
     }
 
     /// The rules that fire on normalised text, in taxonomy order, one hit
-    /// per code.
+    /// per code. No punctuation is known here, so a negation covers only
+    /// what follows it closely; [`RuleSet::evaluate_with_boundaries`] also
+    /// lets it cover the rest of a coordinated list in its sentence.
     pub fn evaluate(&self, normalized: &str) -> Vec<Hit> {
+        self.evaluate_scoped(normalized, None)
+    }
+
+    /// [`RuleSet::evaluate`] with the sentence and clause boundaries of the
+    /// normalised text (`Normalizer::boundaries`).
+    pub fn evaluate_with_boundaries(&self, normalized: &str, boundaries: &[Boundary]) -> Vec<Hit> {
+        self.evaluate_scoped(normalized, Some(boundaries))
+    }
+
+    /// Negation scope. A negation at `n` negates a trigger whose terms
+    /// span `first..=last` when
+    /// - it starts at most [`NEGATION_WINDOW`] bytes before the trigger
+    ///   (or lies between its terms), or
+    /// - it negates a list: a rule term (the first negated item) follows it
+    ///   within [`LIST_ITEM_WINDOW`] characters in the same clause, and the trigger is coordinated
+    ///   with that item (a comma or `or`/`and`/`ni`/`veya`/`或`... between
+    ///   them), within [`LIST_SCOPE`] bytes;
+    ///
+    /// and in both cases no sentence end and no contrast word (`but`,
+    /// `pero`, `ama`, `但`...) lies between the negation and the trigger.
+    /// A negation that follows (Turkish) must come within 60 bytes of the
+    /// trigger's last term, in the same sentence, with no contrast between.
+    fn evaluate_scoped(&self, normalized: &str, boundaries: Option<&[Boundary]>) -> Vec<Hit> {
         const MAX_RULES: usize = 32;
         // First match position and text of each (rule, group).
         let mut found: [[Option<(usize, u32)>; 3]; MAX_RULES] = [[None; 3]; MAX_RULES];
@@ -1742,6 +1961,9 @@ impl RuleSet {
         let mut negation_count = 0;
         let mut negations_after: [usize; 4] = [0; 4];
         let mut after_count = 0;
+        // Positions of the first rule terms (candidate first negated items).
+        let mut items: [usize; 32] = [0; 32];
+        let mut item_count = 0;
         let bytes = normalized.as_bytes();
         for m in self.automaton.find_overlapping_iter(normalized) {
             let term = &self.terms[m.pattern().as_usize()];
@@ -1755,6 +1977,13 @@ impl RuleSet {
             for role in &term.roles {
                 match *role {
                     TermRole::Group { rule, group } => {
+                        if item_count < items.len()
+                            && (item_count == 0 || items[item_count - 1] != m.start())
+                            && !RULES[rule as usize % RULES.len()].code.is_context()
+                        {
+                            items[item_count] = m.start();
+                            item_count += 1;
+                        }
                         let slot = &mut found[rule as usize % MAX_RULES][group as usize % 3];
                         if slot.is_none() {
                             *slot = Some((m.start(), m.pattern().as_u32()));
@@ -1792,13 +2021,22 @@ impl RuleSet {
             parts.sort_unstable();
             let first = parts.first().map_or(0, |p| p.0);
             let last = parts.last().map_or(0, |p| p.0);
-            // A negation shortly before (or between) the trigger terms.
-            let negated = negations[..negation_count]
-                .iter()
-                .any(|&n| n <= last && first.saturating_sub(n) <= 40)
-                || negations_after[..after_count]
-                    .iter()
-                    .any(|&n| n >= first && n <= last + 60);
+            let negated = negations[..negation_count].iter().any(|&n| {
+                n <= last
+                    && self.in_scope(normalized, boundaries, n, first)
+                    && (first.saturating_sub(n) <= NEGATION_WINDOW
+                        || self.negates_list(
+                            normalized,
+                            boundaries,
+                            n,
+                            first,
+                            &items[..item_count],
+                        ))
+            }) || negations_after[..after_count].iter().any(|&n| {
+                n >= first
+                    && self.in_scope(normalized, boundaries, first, n)
+                    && (n <= last + 60 || self.list_before(normalized, boundaries, last, n))
+            });
             let terms: Vec<String> = parts
                 .iter()
                 .map(|&(_, p)| self.terms[p as usize].text.clone())
@@ -1819,6 +2057,114 @@ impl RuleSet {
         }
         hits.sort_by_key(|h| h.code);
         hits
+    }
+
+    /// No sentence end and no contrast word between `from` and `to`.
+    fn in_scope(
+        &self,
+        normalized: &str,
+        boundaries: Option<&[Boundary]>,
+        from: usize,
+        to: usize,
+    ) -> bool {
+        if to <= from {
+            return true;
+        }
+        let sentence_end = boundaries.is_some_and(|bs| {
+            bs.iter()
+                .any(|b| b.sentence && (b.at as usize) > from && (b.at as usize) <= to)
+        });
+        if sentence_end {
+            return false;
+        }
+        let between = normalized.get(from..to).unwrap_or("");
+        !self.contrasts.iter().any(|w| has_word(between, w))
+    }
+
+    /// A negation that follows its list (Turkish `..., SMS kodunu ya da
+    /// AnyDesk kurmanızı istemez`): the trigger ending at `last` is
+    /// coordinated with what follows it up to the negation at `n` (a comma
+    /// or a coordinator between), within [`LIST_SCOPE`] characters.
+    fn list_before(
+        &self,
+        normalized: &str,
+        boundaries: Option<&[Boundary]>,
+        last: usize,
+        n: usize,
+    ) -> bool {
+        let Some(boundaries) = boundaries else {
+            return false;
+        };
+        let Some(between) = normalized.get(last..n) else {
+            return false;
+        };
+        if between.chars().count() > LIST_SCOPE {
+            return false;
+        }
+        boundaries
+            .iter()
+            .any(|b| (b.at as usize) > last && (b.at as usize) < n)
+            || self.coordinators.iter().any(|w| has_word(between, w))
+    }
+
+    /// Whether the negation at `n` reaches the trigger at `first` through a
+    /// coordinated list: a rule term within the window after `n` with no
+    /// comma before it (the first negated item), then a coordinator between
+    /// that item and the trigger. Needs the boundaries (commas).
+    fn negates_list(
+        &self,
+        normalized: &str,
+        boundaries: Option<&[Boundary]>,
+        n: usize,
+        first: usize,
+        items: &[usize],
+    ) -> bool {
+        let Some(boundaries) = boundaries else {
+            return false;
+        };
+        // Characters, not bytes: Cyrillic, Vietnamese and Chinese take two
+        // or three bytes a character.
+        let chars = |lo: usize, hi: usize| {
+            normalized
+                .get(lo..hi)
+                .map_or(usize::MAX, |s| s.chars().count())
+        };
+        if first <= n || chars(n, first) > LIST_SCOPE {
+            return false;
+        }
+        let clause_break = |lo: usize, hi: usize| {
+            boundaries
+                .iter()
+                .any(|b| (b.at as usize) > lo && (b.at as usize) <= hi)
+        };
+        // The earliest candidate for the first negated item.
+        let Some(item) = items
+            .iter()
+            .copied()
+            .filter(|&p| p > n && p < first && chars(n, p) <= LIST_ITEM_WINDOW)
+            .chain(request_verb_after(normalized, n, first))
+            .min()
+        else {
+            return false;
+        };
+        // A comma between the negation and its item ends the negated clause
+        // (`don't worry, send me...`) unless a subordinate clause follows it.
+        let opens_subclause = |at: usize| {
+            let rest = normalized.get(at..).unwrap_or("");
+            self.subordinators.iter().any(|w| {
+                rest.strip_prefix(w.as_str())
+                    .is_some_and(|r| r.is_empty() || r.starts_with(' '))
+            })
+        };
+        let separated = boundaries.iter().any(|b| {
+            let at = b.at as usize;
+            at > n && at <= item && (b.sentence || !opens_subclause(at))
+        });
+        if separated {
+            return false;
+        }
+        let between = normalized.get(item..first).unwrap_or("");
+        clause_break(item, first) || self.coordinators.iter().any(|w| has_word(between, w))
     }
 }
 
@@ -1843,7 +2189,8 @@ mod tests {
 
     fn check(input: &str, expect: &[(&str, bool)]) {
         let rules = RuleSet::new().unwrap();
-        let hits = rules.evaluate(&normalize(input));
+        let (normalized, boundaries) = crate::normalize::normalize_with_boundaries(input);
+        let hits = rules.evaluate_with_boundaries(&normalized, &boundaries);
         let got: Vec<(&str, bool)> = hits.iter().map(|h| (h.code.as_str(), h.negated)).collect();
         assert_eq!(got, expect, "{input:?}: {hits:?}");
     }
@@ -1905,6 +2252,133 @@ mod tests {
         check(
             "I will pay you 200 USDT per account for customer data",
             &[("bribery_recruitment", false)],
+        );
+    }
+
+    /// Negation scope: a negation covers the coordinated items of its list
+    /// in the same sentence; a contrast word or a sentence end stops it.
+    #[test]
+    fn negation_scope_table() {
+        const RAT: &str = "remote_access_tool";
+        const SAFE: &str = "safe_wallet_transfer";
+        const OTP: &str = "credential_request.otp_code";
+        const SEED: &str = "credential_request.seed_phrase";
+        const PW: &str = "credential_request.password";
+        let cases: &[(&str, &[(&str, bool)])] = &[
+            // Negated list items, far from the negation.
+            (
+                "That was not us. Binance will never call you to ask for a code, to move funds to a 'safe wallet' or to install remote access software. Please do not share anything with them.",
+                &[(SAFE, true), (RAT, true)],
+            ),
+            (
+                "We never ask for your password, your 2FA codes, your seed phrase or that you install AnyDesk on your computer.",
+                &[(RAT, true)],
+            ),
+            (
+                "Binance nunca le llamará para pedirle un código, para mover fondos a una billetera segura ni para instalar AnyDesk u otro programa.",
+                &[(RAT, true)],
+            ),
+            (
+                "A Binance nunca liga para pedir um código, para mover fundos para uma carteira segura ou para instalar o AnyDesk no seu computador.",
+                &[(RAT, true)],
+            ),
+            (
+                "Binance không bao giờ gọi để xin mã, để chuyển tiền sang ví an toàn hoặc để cài AnyDesk hay phần mềm truy cập từ xa.",
+                &[(SAFE, true), (RAT, true)],
+            ),
+            (
+                "Binance никогда не звонит, чтобы попросить код, перевести средства на безопасный кошелек или установить AnyDesk на ваш компьютер.",
+                &[(SAFE, true), (RAT, true)],
+            ),
+            (
+                "Binance tidak pernah menelepon untuk meminta kode, memindahkan dana ke dompet aman atau menginstal AnyDesk di komputer Anda.",
+                &[(RAT, true)],
+            ),
+            (
+                "币安绝不会打电话向您索要验证码、要求把资金转到安全钱包或安装AnyDesk等远程控制软件。",
+                &[(SAFE, true), (RAT, true)],
+            ),
+            (
+                "Binance çalışanları sizden fonlarınızı güvenli bir cüzdana taşımanızı, SMS kodunu söylemenizi ya da AnyDesk kurmanızı istemez.",
+                &[(RAT, true)],
+            ),
+            // A contrast word stops the scope.
+            (
+                "Don't worry, but read me the code we just sent",
+                &[(OTP, false)],
+            ),
+            (
+                "We will never ask for your password, but to secure your wallet install AnyDesk right now",
+                &[(RAT, false)],
+            ),
+            (
+                "Never share your password with anyone, but move your BTC to this safe wallet now",
+                &[(SAFE, false)],
+            ),
+            (
+                "No comparta su contraseña con nadie, pero mueva sus fondos a esta billetera segura ahora",
+                &[(PW, true), (SAFE, false)],
+            ),
+            ("Не волнуйтесь, но продиктуйте код из смс", &[(OTP, false)]),
+            ("别担心，但是请把验证码告诉我", &[(OTP, false)]),
+            // A sentence end stops the scope, even within the window.
+            ("Don't hang up. Install AnyDesk now", &[(RAT, false)]),
+            ("Do not panic. Send me your seed phrase", &[(SEED, false)]),
+            (
+                "We will never ask for your seed phrase or password. Now install AnyDesk so I can check the account",
+                &[(SEED, true), (RAT, false)],
+            ),
+            // Not coordinated with a negated item: the far trigger stands.
+            (
+                "Do not worry about anything because our technician will connect through AnyDesk",
+                &[(RAT, false)],
+            ),
+            // A domain name is not a sentence end.
+            (
+                "Binance.com never asks you to install AnyDesk",
+                &[(RAT, true)],
+            ),
+            // Plain negations still work.
+            ("never share your seed phrase with anyone", &[(SEED, true)]),
+        ];
+        let rules = RuleSet::new().unwrap();
+        let mut failures = Vec::new();
+        for (input, expect) in cases {
+            let (normalized, boundaries) = crate::normalize::normalize_with_boundaries(input);
+            let hits = rules.evaluate_with_boundaries(&normalized, &boundaries);
+            let got: Vec<(&str, bool)> = hits
+                .iter()
+                .filter(|h| !h.code.is_context())
+                .map(|h| (h.code.as_str(), h.negated))
+                .collect();
+            if &got != expect {
+                failures.push(format!(
+                    "{input:?}\n  -> {normalized:?} {boundaries:?}\n  got {got:?}\n  want {expect:?}"
+                ));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn boundaries_survive_normalisation() {
+        let (text, boundaries) = crate::normalize::normalize_with_boundaries(
+            "Any desk, please. Then the code: four five one two! Done… ok binance.com 1.5",
+        );
+        assert_eq!(
+            text,
+            "anydesk please then the code 4512 done ok binance com 1 5"
+        );
+        let at = |b: &Boundary| (&text[b.at as usize..], b.sentence);
+        let got: Vec<(&str, bool)> = boundaries.iter().map(at).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("please then the code 4512 done ok binance com 1 5", false),
+                ("then the code 4512 done ok binance com 1 5", true),
+                ("done ok binance com 1 5", true),
+                ("ok binance com 1 5", true),
+            ]
         );
     }
 
