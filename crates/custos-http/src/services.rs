@@ -253,8 +253,17 @@ fn integer_parameters(
     Ok(values)
 }
 
-fn required(value: Option<u64>, name: &str) -> Result<u64, ApiError> {
-    value.ok_or_else(|| ApiError::parameter(name, format!("`{name}` is required")))
+/// Two required whole-number parameters, e.g. `index` and `size`.
+fn two_required(
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    names: [&'static str; 2],
+) -> Result<(u64, u64), ApiError> {
+    let values = integer_parameters(query, &names)?;
+    let required = |i: usize| {
+        values[i]
+            .ok_or_else(|| ApiError::parameter(names[i], format!("`{}` is required", names[i])))
+    };
+    Ok((required(0)?, required(1)?))
 }
 
 /// Runs `f` on the audit log from a blocking thread; a range or size the
@@ -300,9 +309,7 @@ pub(crate) async fn audit_entries(
     State(state): State<AppState>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let values = integer_parameters(query, &["start", "end"])?;
-    let start = required(values[0], "start")?;
-    let end = required(values[1], "end")?;
+    let (start, end) = two_required(query, ["start", "end"])?;
     if end < start {
         return Err(ApiError::parameter(
             "end",
@@ -320,9 +327,7 @@ pub(crate) async fn audit_inclusion(
     State(state): State<AppState>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let values = integer_parameters(query, &["index", "size"])?;
-    let index = required(values[0], "index")?;
-    let size = required(values[1], "size")?;
+    let (index, size) = two_required(query, ["index", "size"])?;
     let proof = with_log(&state, move |log| {
         custos_audit::api::inclusion_proof(log, index, size)
     })
@@ -334,9 +339,7 @@ pub(crate) async fn audit_consistency(
     State(state): State<AppState>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let values = integer_parameters(query, &["old", "new"])?;
-    let old = required(values[0], "old")?;
-    let new = required(values[1], "new")?;
+    let (old, new) = two_required(query, ["old", "new"])?;
     let proof = with_log(&state, move |log| {
         custos_audit::api::consistency_proof(log, old, new)
     })
