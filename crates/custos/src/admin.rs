@@ -5,6 +5,7 @@
 use anyhow::{Context as _, bail};
 use clap::Subcommand;
 use custos_broker::Broker;
+use std::io::Write as _;
 use std::path::PathBuf;
 
 #[derive(Subcommand)]
@@ -22,6 +23,96 @@ pub enum PolicyCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+pub enum RiskCommand {
+    /// Replay a file of events through a fresh `action_risk` engine with
+    /// point-in-time features (each action decided on what was known
+    /// then) and, with `--candidate`, print every action the candidate
+    /// rules would decide differently (one JSON line each); the summary
+    /// goes to standard error.
+    Backtest {
+        /// NDJSON events, or `-` for standard input.
+        #[arg(long)]
+        input: String,
+        /// A candidate rules file to compare with the live rules (the
+        /// configured `[risk] rules_path`, or the embedded defaults).
+        #[arg(long)]
+        candidate: Option<PathBuf>,
+    },
+}
+
+/// `custos risk backtest`.
+pub fn risk(command: RiskCommand, config: &custos_risk::RiskConfig) -> anyhow::Result<()> {
+    match command {
+        RiskCommand::Backtest { input, candidate } => {
+            let live = match &config.rules_path {
+                Some(path) => custos_risk::RuleSet::from_path(path)
+                    .with_context(|| format!("live rules `{}`", path.display()))?,
+                None => custos_risk::RuleSet::default_rules().context("the embedded rules")?,
+            };
+            let candidate = candidate
+                .map(|path| {
+                    custos_risk::RuleSet::from_path(&path)
+                        .with_context(|| format!("candidate rules `{}`", path.display()))
+                })
+                .transpose()?;
+            let geo = config
+                .geoip_path
+                .as_ref()
+                .map(|p| custos_risk::GeoIp::open(p).with_context(|| format!("`{}`", p.display())))
+                .transpose()?;
+            // Only what the engine reads is kept: customers, reports, actions.
+            let reader = crate::replay::open_input(&input)?;
+            let mut events = Vec::new();
+            let mut rejected = 0u64;
+            for line in custos_core::parse::NdjsonReader::new(reader) {
+                let line = line.context("cannot read the input")?;
+                match line.result {
+                    Ok(event) => {
+                        if matches!(
+                            event.body,
+                            custos_core::EventBody::Customer(_)
+                                | custos_core::EventBody::ScamReport(_)
+                                | custos_core::EventBody::CustomerAction(_)
+                        ) {
+                            events.push(event);
+                        }
+                    }
+                    Err(r) => {
+                        rejected += 1;
+                        eprintln!("custos risk backtest: line {}: {}", line.number, r.reason);
+                    }
+                }
+            }
+            events.sort_by_key(|e| e.ts);
+            let report = custos_risk::backtest(config.clone(), live, candidate, geo, &events);
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            for row in report.rows.iter().filter(|r| r.shadow.is_some()) {
+                let shadow = row.shadow.as_ref().map(|d| (d.live, d.candidate));
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::json!({
+                        "event_id": row.event_id.as_str(),
+                        "ts": row.ts.to_string(),
+                        "customer_id": row.customer_id.as_str(),
+                        "action": row.action,
+                        "live": shadow.map(|s| s.0),
+                        "candidate": shadow.map(|s| s.1),
+                        "signals": row.signals,
+                    })
+                )?;
+            }
+            out.flush()?;
+            eprintln!(
+                "custos risk backtest: {} actions ({} lines rejected); decisions {:?}; {} decided differently by the candidate",
+                report.actions, rejected, report.by_outcome, report.differences
+            );
+            Ok(())
+        }
+    }
 }
 
 #[derive(Subcommand)]

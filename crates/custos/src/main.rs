@@ -138,6 +138,9 @@ enum Command {
     /// The tamper-evident audit log.
     #[command(subcommand)]
     Audit(admin::AuditCommand),
+    /// Customer action risk: backtest candidate rules on stored events.
+    #[command(subcommand)]
+    Risk(admin::RiskCommand),
     /// The analyst web console (`/console` on `serve`).
     #[command(subcommand)]
     Console(admin::ConsoleCommand),
@@ -284,6 +287,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Policy(command) => admin::policy(command),
         Command::Audit(command) => admin::audit(command),
         Command::Console(command) => admin::console(command, &settings.data_dir),
+        Command::Risk(command) => admin::risk(command, &settings.detectors.risk),
         Command::Load(options) => {
             let report = load::run(&options)?;
             println!("{report}");

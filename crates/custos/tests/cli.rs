@@ -1165,3 +1165,69 @@ fn the_console_is_served_and_users_are_created_from_the_cli() {
     served.child.kill().unwrap();
     served.child.wait().unwrap();
 }
+
+#[test]
+fn risk_backtest_reports_what_candidate_rules_would_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = dir.path().join("sim");
+    assert!(
+        run(custos(&[
+            "sim",
+            "--seed",
+            "4",
+            "--days",
+            "6",
+            "--agents",
+            "40",
+            "--customers",
+            "3000",
+            "--out",
+            sim.to_str().unwrap(),
+        ]))
+        .status
+        .success()
+    );
+    let events = sim.join("events.ndjson");
+    let defaults = custos_risk::DEFAULT_RULES;
+    let same = dir.path().join("same.toml");
+    std::fs::write(&same, defaults).unwrap();
+    // Every step-up becomes a hold.
+    let stricter = dir.path().join("stricter.toml");
+    std::fs::write(
+        &stricter,
+        defaults.replace("outcome = \"step_up\"", "outcome = \"hold\"\nhold = \"1h\""),
+    )
+    .unwrap();
+    let backtest = |candidate: &Path| {
+        run(custos(&[
+            "risk",
+            "backtest",
+            "--input",
+            events.to_str().unwrap(),
+            "--candidate",
+            candidate.to_str().unwrap(),
+        ]))
+    };
+    let out = backtest(&same);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).is_empty(),
+        "identical rules differ nowhere"
+    );
+    assert!(
+        text(&out.stderr).contains("0 decided differently"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = backtest(&stricter);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rows: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!rows.is_empty(), "{}", text(&out.stderr));
+    for row in &rows {
+        assert_eq!(row["live"], "step_up", "{row}");
+        assert_eq!(row["candidate"], "hold", "{row}");
+    }
+}
