@@ -11,10 +11,19 @@
 //!   (1,024 keys, so every read hits) and with the cache off.
 //! - `get_fields_4_cached`: four fields of one customer in one read
 //!   (throughput counted per field).
+//! - `get_field_cached_4_threads`: four threads reading through one shared
+//!   vault (time per read, all threads together): SQLite's one reader
+//!   connection against PostgreSQL's pool.
+//! - `vault_postgres/*`: the same over PostgreSQL (a fresh schema, dropped
+//!   afterwards), when `CUSTOS_TEST_DATABASE_URL` is set; the SQLite rows
+//!   of the same run are the baseline.
 //!
-//! Run: `cargo bench -p custos-vault --bench vault`.
+//! Run: `CUSTOS_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test
+//! cargo bench -p custos-vault --bench vault`.
 
 use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Instant;
 
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce, Tag};
@@ -94,30 +103,40 @@ fn format_layer(c: &mut Criterion) -> Result<(), VaultError> {
     Ok(())
 }
 
-fn vault_layer(c: &mut Criterion) -> Result<(), Box<dyn std::error::Error>> {
-    let dir = tempfile::tempdir()?;
-    let cached = Vault::open(dir.path(), ring()?)?;
-    let customers: Vec<CustomerId> = (0..1000)
+/// `count` customers, each with an email and a name, in `vault`.
+fn fill(vault: &Vault, count: usize) -> Result<Vec<CustomerId>, Box<dyn std::error::Error>> {
+    let customers: Vec<CustomerId> = (0..count)
         .map(|i| CustomerId::parse(format!("cus-{i:07}")))
         .collect::<Result<_, _>>()?;
     for customer in &customers {
-        cached.put_customer(
+        vault.put_customer(
             customer,
             &[(FieldClass::Email, VALUE), (FieldClass::Name, "Jane Doe")],
         )?;
     }
-    let uncached = Vault::open_with_cache(dir.path(), ring()?, 0)?;
-    for vault in [&cached, &uncached] {
+    Ok(customers)
+}
+
+/// The same benches for one backend: `get_field` with and without the data
+/// key cache, `get_fields` of four, and `get_field` from four threads at
+/// once (time per read, all threads together).
+fn bench_backend(
+    c: &mut Criterion,
+    group_name: &str,
+    cached: &Arc<Vault>,
+    uncached: &Vault,
+    customers: &Arc<Vec<CustomerId>>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    for vault in [&**cached, uncached] {
         if vault.get_field(&customers[1], FieldClass::Email)?.expose() != VALUE {
             return Err("bench vault does not round-trip".into());
         }
     }
-
-    let mut group = c.benchmark_group("vault");
+    let mut group = c.benchmark_group(group_name);
     group.throughput(Throughput::Elements(1));
     for (name, vault) in [
-        ("get_field_cached", &cached),
-        ("get_field_uncached", &uncached),
+        ("get_field_cached", &**cached),
+        ("get_field_uncached", uncached),
     ] {
         let mut next = 0;
         group.bench_function(name, |b| {
@@ -142,8 +161,73 @@ fn vault_layer(c: &mut Criterion) -> Result<(), Box<dyn std::error::Error>> {
             black_box(values.map(|v| v.iter().all(|(_, value)| value.is_ok())))
         });
     });
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("get_field_cached_4_threads", |b| {
+        b.iter_custom(|iterations| {
+            let per_thread = iterations.div_ceil(THREADS);
+            let start = Instant::now();
+            let threads: Vec<_> = (0..THREADS)
+                .map(|t| {
+                    let (vault, customers) = (Arc::clone(cached), Arc::clone(customers));
+                    std::thread::spawn(move || {
+                        let mut ok = 0_u64;
+                        for i in 0..per_thread {
+                            let index = usize::try_from((i * THREADS + t) % 1000).unwrap_or(0);
+                            ok += u64::from(
+                                vault
+                                    .get_field(&customers[index], FieldClass::Email)
+                                    .is_ok(),
+                            );
+                        }
+                        ok
+                    })
+                })
+                .collect();
+            for thread in threads {
+                black_box(thread.join().unwrap_or(0));
+            }
+            start.elapsed()
+        });
+    });
     group.finish();
     Ok(())
+}
+
+const THREADS: u64 = 4;
+
+fn vault_layer(c: &mut Criterion) -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let cached = Arc::new(Vault::open(dir.path(), ring()?)?);
+    let customers = Arc::new(fill(&cached, 1000)?);
+    let uncached = Vault::open_with_cache(dir.path(), ring()?, 0)?;
+    bench_backend(c, "vault", &cached, &uncached, &customers)
+}
+
+/// The PostgreSQL rows, when `CUSTOS_TEST_DATABASE_URL` is set: the same
+/// benches in a fresh schema, dropped afterwards.
+fn postgres_layer(c: &mut Criterion) -> Result<(), Box<dyn std::error::Error>> {
+    let Ok(url) = std::env::var("CUSTOS_TEST_DATABASE_URL") else {
+        eprintln!("skipped vault_postgres: CUSTOS_TEST_DATABASE_URL is not set");
+        return Ok(());
+    };
+    let mut suffix = [0_u8; 8];
+    getrandom::fill(&mut suffix).map_err(|e| e.to_string())?;
+    let schema = format!(
+        "custos_vault_bench_{}",
+        suffix
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    let result = (|| {
+        let cached = Arc::new(Vault::open_postgres_with_schema(&url, &schema, ring()?)?);
+        let customers = Arc::new(fill(&cached, 1000)?);
+        let uncached = Vault::open_postgres_with_cache(&url, &schema, ring()?, 0)?;
+        bench_backend(c, "vault_postgres", &cached, &uncached, &customers)
+    })();
+    let mut client = postgres::Client::connect(&url, postgres::NoTls)?;
+    client.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))?;
+    result
 }
 
 /// A setup failure fails the run (CI runs the benches once as a smoke test)
@@ -155,6 +239,10 @@ fn benches(c: &mut Criterion) {
     }
     if let Err(error) = vault_layer(c) {
         eprintln!("vault benches failed: {error}");
+        std::process::exit(1);
+    }
+    if let Err(error) = postgres_layer(c) {
+        eprintln!("postgres vault benches failed: {error}");
         std::process::exit(1);
     }
 }

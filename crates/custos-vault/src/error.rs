@@ -55,7 +55,8 @@ pub enum VaultError {
     #[error("key-encryption key `{kek_id}` still wraps {wrapped} data keys: run the rewrap first")]
     KekInUse { kek_id: String, wrapped: u64 },
     /// The vault database cannot be reached right now (locked, disk full,
-    /// cannot be opened). Retrying later may succeed.
+    /// cannot be opened, the PostgreSQL connection refused or lost, a
+    /// serialization failure). Retrying later may succeed.
     #[error("vault database unavailable: {0}")]
     Unavailable(String),
     /// Anything else: an unexpected SQL error, no randomness, a schema newer

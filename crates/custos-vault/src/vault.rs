@@ -1,20 +1,17 @@
-//! The vault: customer PII in its own SQLite file (`vault.db`), sealed field
-//! by field under a data key per customer, the data keys wrapped by the key
-//! ring's key-encryption keys.
+//! The vault: customer PII sealed field by field under a data key per
+//! customer, the data keys wrapped by the key ring's key-encryption keys,
+//! the rows in the vault's own SQLite file (`vault.db`) or PostgreSQL
+//! schema (default `custos_vault`).
 //!
-//! Like the event store: WAL mode, `synchronous=FULL`, one writer and one
-//! reader connection each behind a mutex, versioned migrations applied in
-//! one transaction. Unlike it: `secure_delete` is on, so erased rows are
-//! overwritten in the database file, and nothing here parses events.
+//! All cryptography and the data key cache live here; the backends
+//! ([`crate::store::Store`]) only move opaque bytes.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
-use std::time::Duration;
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use custos_core::id::CustomerId;
-use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 
 use crate::cache::DekCache;
 use crate::error::VaultError;
@@ -24,18 +21,16 @@ use crate::format::{
     wrap_key, wrapped_key_header,
 };
 use crate::keyring::{KekId, KeyRing};
+use crate::pg::{DEFAULT_POSTGRES_SCHEMA, PostgresStore};
 use crate::secret::{Plaintext, fill_random, to_hex};
+use crate::sqlite::{SqliteStore, lock};
+use crate::store::{ExistingCustomer, NewCustomer, PutRows, Store};
 
 /// The database file [`Vault::open`] creates in its directory.
 pub const VAULT_FILE_NAME: &str = "vault.db";
 
 /// How many unwrapped data keys [`Vault::open`] keeps cached.
 pub const DEFAULT_DEK_CACHE_CAPACITY: usize = 1024;
-
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "init", include_str!("../migrations/0001_init.sql"))];
 
 /// One field of [`Vault::get_fields`]: the class asked for and its value or
 /// why it could not be read.
@@ -50,124 +45,33 @@ pub struct RewrapReport {
     pub batches: u64,
 }
 
-/// The PII vault. Share it with an `Arc`; every call blocks the calling
-/// thread.
+/// The PII vault over SQLite or PostgreSQL. Share it with an `Arc`; every
+/// call blocks the calling thread.
 pub struct Vault {
-    path: PathBuf,
-    writer: Mutex<Connection>,
-    reader: Mutex<Connection>,
+    store: Box<dyn Store>,
     keys: RwLock<Arc<KeyRing>>,
+    /// Writes that wrap or re-wrap data keys hold it shared for their whole
+    /// transaction; [`Vault::replace_key_ring`] holds it exclusively while
+    /// it checks the new ring against the stored key ids and swaps it, so no
+    /// write in this process wraps a data key under a key the swap removes.
+    /// Reads never take it.
+    ring_change: RwLock<()>,
     cache: Mutex<DekCache>,
 }
 
 impl std::fmt::Debug for Vault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Vault")
-            .field("path", &self.path)
+            .field("backend", &self.store.backend())
+            .field("path", &self.store.path())
             .finish_non_exhaustive()
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic elsewhere never leaves a connection or the cache half-updated
-    // in a way that matters: transactions roll back when dropped.
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn sql_error(context: &str, error: rusqlite::Error) -> VaultError {
-    let busy = matches!(
-        error.sqlite_error_code(),
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked | ErrorCode::DiskFull)
-    );
-    if busy {
-        VaultError::Unavailable(format!("{context}: {error}"))
-    } else {
-        VaultError::Internal(format!("{context}: {error}"))
-    }
-}
-
-fn open_connection(path: &Path) -> Result<Connection, VaultError> {
-    let connection = Connection::open(path).map_err(|error| {
-        VaultError::Unavailable(format!(
-            "cannot open vault database `{}`: {error}",
-            path.display()
-        ))
-    })?;
-    connection
-        .busy_timeout(BUSY_TIMEOUT)
-        .map_err(|e| sql_error("set the busy timeout", e))?;
-    Ok(connection)
-}
-
-fn configure_writer(connection: &Connection) -> Result<(), VaultError> {
-    let journal_mode: String = connection
-        .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
-        .map_err(|e| sql_error("enable WAL mode", e))?;
-    if !journal_mode.eq_ignore_ascii_case("wal") {
-        return Err(VaultError::Internal(format!(
-            "sqlite refused WAL mode (journal mode is `{journal_mode}`)"
-        )));
-    }
-    // secure_delete: erased wrapped keys and fields are overwritten with
-    // zeros in the database file instead of lingering on free pages.
-    connection
-        .execute_batch(
-            "PRAGMA synchronous = FULL;
-             PRAGMA secure_delete = ON;
-             PRAGMA foreign_keys = ON;",
-        )
-        .map_err(|e| sql_error("configure the writer", e))
-}
-
-fn migrate(connection: &mut Connection) -> Result<(), VaultError> {
-    let context = "apply vault migrations";
-    let tx = connection
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(|e| sql_error(context, e))?;
-    tx.execute_batch(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (
-             version    INTEGER PRIMARY KEY,
-             name       TEXT NOT NULL,
-             applied_at TEXT NOT NULL
-         )",
-    )
-    .map_err(|e| sql_error(context, e))?;
-    let applied: i64 = tx
-        .query_row(
-            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-            [],
-            |row| row.get(0),
-        )
-        .map_err(|e| sql_error(context, e))?;
-    let latest = MIGRATIONS.last().map_or(0, |m| m.0);
-    if applied > latest {
-        return Err(VaultError::Internal(format!(
-            "vault schema version `{applied}` is newer than this build supports (`{latest}`)"
-        )));
-    }
-    for (version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 > applied) {
-        tx.execute_batch(sql)
-            .map_err(|e| sql_error(&format!("apply migration `{version}_{name}`"), e))?;
-        tx.execute(
-            "INSERT INTO schema_migrations (version, name, applied_at)
-             VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
-            params![version, name],
-        )
-        .map_err(|e| sql_error(context, e))?;
-    }
-    tx.commit().map_err(|e| sql_error(context, e))
 }
 
 fn new_token() -> Result<String, VaultError> {
     let mut bytes = [0; 16];
     fill_random(&mut bytes)?;
     Ok(format!("tok_{}", to_hex(&bytes)))
-}
-
-/// A customer row as the read paths need it.
-struct CustomerKeys {
-    wrapped_dek: Option<Vec<u8>>,
-    salt: Option<Vec<u8>>,
 }
 
 impl Vault {
@@ -190,26 +94,60 @@ impl Vault {
                 dir.display()
             ))
         })?;
-        let path = dir.join(VAULT_FILE_NAME);
-        let mut writer = open_connection(&path)?;
-        configure_writer(&writer)?;
-        migrate(&mut writer)?;
-        let reader = open_connection(&path)?;
-        reader
-            .pragma_update(None, "query_only", true)
-            .map_err(|e| sql_error("configure the reader", e))?;
-        Ok(Vault {
-            path,
-            writer: Mutex::new(writer),
-            reader: Mutex::new(reader),
-            keys: RwLock::new(Arc::new(keys)),
-            cache: Mutex::new(DekCache::new(dek_cache_capacity)),
-        })
+        let store = SqliteStore::open(dir.join(VAULT_FILE_NAME))?;
+        Ok(Vault::with_store(Box::new(store), keys, dek_cache_capacity))
     }
 
-    /// The database file.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Connects to the PostgreSQL database at `url` (`postgres://...`) and
+    /// keeps the vault in the schema [`DEFAULT_POSTGRES_SCHEMA`], created
+    /// and migrated when needed, with a data key cache of
+    /// [`DEFAULT_DEK_CACHE_CAPACITY`]. Give the vault its own database and
+    /// role in production (see the crate README). Call the vault from plain
+    /// threads, not from inside an async runtime.
+    pub fn open_postgres(url: &str, keys: KeyRing) -> Result<Vault, VaultError> {
+        Vault::open_postgres_with_schema(url, DEFAULT_POSTGRES_SCHEMA, keys)
+    }
+
+    /// Like [`Vault::open_postgres`] in `schema`, which must match
+    /// `[a-z_][a-z0-9_]*` (at most 63 bytes; [`VaultError::Invalid`]
+    /// otherwise). Tests use a fresh schema each.
+    pub fn open_postgres_with_schema(
+        url: &str,
+        schema: &str,
+        keys: KeyRing,
+    ) -> Result<Vault, VaultError> {
+        Vault::open_postgres_with_cache(url, schema, keys, DEFAULT_DEK_CACHE_CAPACITY)
+    }
+
+    /// Like [`Vault::open_postgres_with_schema`] with a data key cache of
+    /// `dek_cache_capacity` keys (0: unwrap the data key on every read).
+    pub fn open_postgres_with_cache(
+        url: &str,
+        schema: &str,
+        keys: KeyRing,
+        dek_cache_capacity: usize,
+    ) -> Result<Vault, VaultError> {
+        let store = PostgresStore::connect(url, schema)?;
+        Ok(Vault::with_store(Box::new(store), keys, dek_cache_capacity))
+    }
+
+    fn with_store(store: Box<dyn Store>, keys: KeyRing, dek_cache_capacity: usize) -> Vault {
+        Vault {
+            store,
+            keys: RwLock::new(Arc::new(keys)),
+            ring_change: RwLock::new(()),
+            cache: Mutex::new(DekCache::new(dek_cache_capacity)),
+        }
+    }
+
+    /// Where the rows live: `"sqlite"` or `"postgres"`.
+    pub fn backend(&self) -> &'static str {
+        self.store.backend()
+    }
+
+    /// The database file of a SQLite vault; `None` for PostgreSQL.
+    pub fn path(&self) -> Option<&Path> {
+        self.store.path()
     }
 
     fn key_ring(&self) -> Arc<KeyRing> {
@@ -231,69 +169,53 @@ impl Vault {
             return Err(VaultError::Invalid(format!("field `{field}` given twice")));
         }
         let id = customer.as_str();
-        let context = "store customer fields";
-        let mut connection = lock(&self.writer);
-        // Taken under the writer lock, so a concurrent `replace_key_ring`
-        // cannot retire the key this write wraps under.
+        let _no_ring_change = self
+            .ring_change
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
         let keys = self.key_ring();
-        let tx = connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| sql_error(context, e))?;
-        let existing: Option<(Option<String>, Option<Vec<u8>>)> = tx
-            .query_row(
-                "SELECT token, wrapped_dek FROM customers WHERE customer_id = ?1",
-                [id],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()
-            .map_err(|e| sql_error(context, e))?;
-        let (token, dek) = match existing {
-            Some((Some(token), Some(wrapped))) => (token, self.data_key(&keys, id, &wrapped)?),
-            Some(_) => {
-                return Err(VaultError::Erased {
-                    customer: id.to_owned(),
-                });
-            }
-            None => {
-                let dek = Arc::new(DataKey::generate()?);
-                let wrapped = wrap_key(&keys, id, &dek)?;
-                let mut salt = [0; SALT_LEN];
-                fill_random(&mut salt)?;
-                let token = new_token()?;
-                tx.execute(
-                    "INSERT INTO customers
-                         (customer_id, token, dek_id, wrapped_dek, kek_id, salt, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
-                    params![
-                        id,
-                        token,
-                        dek.id().as_bytes().as_slice(),
-                        wrapped,
-                        keys.active().as_str(),
-                        salt.as_slice()
-                    ],
-                )
-                .map_err(|e| sql_error(context, e))?;
-                (token, dek)
-            }
+        let mut outcome: Option<(String, Arc<DataKey>)> = None;
+        let mut plan = |existing: Option<ExistingCustomer>| {
+            let (token, dek, new_customer) = match existing {
+                Some(ExistingCustomer {
+                    token: Some(token),
+                    wrapped_dek: Some(wrapped),
+                }) => (token, self.data_key(&keys, id, &wrapped)?, None),
+                Some(_) => {
+                    return Err(VaultError::Erased {
+                        customer: id.to_owned(),
+                    });
+                }
+                None => {
+                    let dek = Arc::new(DataKey::generate()?);
+                    let mut salt = [0; SALT_LEN];
+                    fill_random(&mut salt)?;
+                    let new = NewCustomer {
+                        token: new_token()?,
+                        dek_id: *dek.id().as_bytes(),
+                        wrapped_dek: wrap_key(&keys, id, &dek)?,
+                        kek_id: keys.active().as_str().to_owned(),
+                        salt,
+                    };
+                    (new.token.clone(), dek, Some(new))
+                }
+            };
+            let sealed = fields
+                .iter()
+                .map(|(field, value)| Ok((field.as_str(), seal_field(&dek, id, *field, value)?)))
+                .collect::<Result<_, VaultError>>()?;
+            outcome = Some((token, dek));
+            Ok(PutRows {
+                new_customer,
+                fields: sealed,
+            })
         };
-        {
-            let mut upsert = tx
-                .prepare_cached(
-                    "INSERT INTO fields (customer_id, field, sealed, updated_at)
-                     VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-                     ON CONFLICT (customer_id, field)
-                     DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at",
-                )
-                .map_err(|e| sql_error(context, e))?;
-            for (field, value) in fields {
-                let sealed = seal_field(&dek, id, *field, value)?;
-                upsert
-                    .execute(params![id, field.as_str(), sealed])
-                    .map_err(|e| sql_error(context, e))?;
-            }
-        }
-        tx.commit().map_err(|e| sql_error(context, e))?;
+        self.store.put_customer(id, &mut plan)?;
+        let Some((token, dek)) = outcome else {
+            return Err(VaultError::Internal(
+                "the store committed a put without planning it".to_owned(),
+            ));
+        };
         lock(&self.cache).insert(id, dek);
         Ok(token)
     }
@@ -314,26 +236,6 @@ impl Vault {
         Ok(dek)
     }
 
-    fn customer_keys(&self, customer: &str, context: &str) -> Result<CustomerKeys, VaultError> {
-        let connection = lock(&self.reader);
-        let row = connection
-            .prepare_cached("SELECT wrapped_dek, salt FROM customers WHERE customer_id = ?1")
-            .and_then(|mut statement| {
-                statement
-                    .query_row([customer], |row| {
-                        Ok(CustomerKeys {
-                            wrapped_dek: row.get(0)?,
-                            salt: row.get(1)?,
-                        })
-                    })
-                    .optional()
-            })
-            .map_err(|e| sql_error(context, e))?;
-        row.ok_or_else(|| VaultError::UnknownCustomer {
-            customer: customer.to_owned(),
-        })
-    }
-
     /// Decrypts one field of `customer`.
     ///
     /// Errors, each specific: [`VaultError::UnknownCustomer`],
@@ -347,31 +249,7 @@ impl Vault {
         field: FieldClass,
     ) -> Result<Plaintext, VaultError> {
         let id = customer.as_str();
-        let context = "read a customer field";
-        // (wrapped data key: NULL once erased, sealed field: NULL when not stored)
-        type Row = (Option<Vec<u8>>, Option<Vec<u8>>);
-        let row: Option<Row> = {
-            let connection = lock(&self.reader);
-            connection
-                // A scalar subquery, not a LEFT JOIN with `f.field = ?2` in
-                // its ON clause: SQLite marks that statement as depending on
-                // the binding, so every reuse from the statement cache
-                // re-prepared it (five times slower).
-                .prepare_cached(
-                    "SELECT wrapped_dek,
-                            (SELECT sealed FROM fields WHERE customer_id = ?1 AND field = ?2)
-                     FROM customers WHERE customer_id = ?1",
-                )
-                .and_then(|mut statement| {
-                    statement
-                        .query_row(params![id, field.as_str()], |row| {
-                            Ok((row.get(0)?, row.get(1)?))
-                        })
-                        .optional()
-                })
-                .map_err(|e| sql_error(context, e))?
-        };
-        let (wrapped, sealed) = match row {
+        let (wrapped, sealed) = match self.store.field_row(id, field.as_str())? {
             None => {
                 return Err(VaultError::UnknownCustomer {
                     customer: id.to_owned(),
@@ -412,49 +290,18 @@ impl Vault {
         fields: &[FieldClass],
     ) -> Result<Vec<FieldResult>, VaultError> {
         let id = customer.as_str();
-        let context = "read customer fields";
-        let mut wrapped: Option<Option<Vec<u8>>> = None;
-        let mut stored: Vec<(String, Vec<u8>)> = Vec::new();
-        {
-            let connection = lock(&self.reader);
-            // One statement, so one read transaction: the customer row (its
-            // `field` column NULL), then the customer's sealed fields.
-            let mut statement = connection
-                .prepare_cached(
-                    "SELECT NULL, wrapped_dek, NULL FROM customers WHERE customer_id = ?1
-                     UNION ALL
-                     SELECT field, NULL, sealed FROM fields WHERE customer_id = ?1",
-                )
-                .map_err(|e| sql_error(context, e))?;
-            let rows = statement
-                .query_map([id], |row| {
-                    Ok((
-                        row.get::<_, Option<String>>(0)?,
-                        row.get::<_, Option<Vec<u8>>>(1)?,
-                        row.get::<_, Option<Vec<u8>>>(2)?,
-                    ))
-                })
-                .map_err(|e| sql_error(context, e))?;
-            for row in rows {
-                match row.map_err(|e| sql_error(context, e))? {
-                    (None, customer_key, _) => wrapped = Some(customer_key),
-                    (Some(field), _, Some(sealed)) => stored.push((field, sealed)),
-                    (Some(_), _, None) => {}
-                }
-            }
-        }
-        let wrapped = match wrapped {
+        let (wrapped, stored) = match self.store.fields_rows(id)? {
             None => {
                 return Err(VaultError::UnknownCustomer {
                     customer: id.to_owned(),
                 });
             }
-            Some(None) => {
+            Some((None, _)) => {
                 return Err(VaultError::Erased {
                     customer: id.to_owned(),
                 });
             }
-            Some(Some(wrapped)) => wrapped,
+            Some((Some(wrapped), stored)) => (wrapped, stored),
         };
         let dek = self.data_key(&self.key_ring(), id, &wrapped)?;
         let open = |field: FieldClass| {
@@ -478,12 +325,7 @@ impl Vault {
     /// The opaque token of `customer`, for the stores outside the vault.
     pub fn token(&self, customer: &CustomerId) -> Result<String, VaultError> {
         let id = customer.as_str();
-        let connection = lock(&self.reader);
-        let token: Option<Option<String>> = connection
-            .prepare_cached("SELECT token FROM customers WHERE customer_id = ?1")
-            .and_then(|mut statement| statement.query_row([id], |row| row.get(0)).optional())
-            .map_err(|e| sql_error("read a token", e))?;
-        match token {
+        match self.store.token(id)? {
             None => Err(VaultError::UnknownCustomer {
                 customer: id.to_owned(),
             }),
@@ -497,13 +339,8 @@ impl Vault {
     /// The customer a token stands for. An erased customer's token resolves
     /// to nothing: [`VaultError::Invalid`], like a token never issued.
     pub fn customer_of_token(&self, token: &str) -> Result<CustomerId, VaultError> {
-        let connection = lock(&self.reader);
-        let customer: Option<String> = connection
-            .prepare_cached("SELECT customer_id FROM customers WHERE token = ?1")
-            .and_then(|mut statement| statement.query_row([token], |row| row.get(0)).optional())
-            .map_err(|e| sql_error("resolve a token", e))?;
         let unknown = || VaultError::Invalid("unknown customer token".to_owned());
-        let customer = customer.ok_or_else(unknown)?;
+        let customer = self.store.customer_of_token(token)?.ok_or_else(unknown)?;
         CustomerId::parse(customer).map_err(|_| unknown())
     }
 
@@ -513,7 +350,12 @@ impl Vault {
     /// records that carry it to the customer id.
     pub fn commitment(&self, customer: &CustomerId) -> Result<[u8; 32], VaultError> {
         let id = customer.as_str();
-        let row = self.customer_keys(id, "read a commitment salt")?;
+        let row = self
+            .store
+            .customer_keys(id)?
+            .ok_or_else(|| VaultError::UnknownCustomer {
+                customer: id.to_owned(),
+            })?;
         let (Some(_), Some(salt)) = (row.wrapped_dek, row.salt) else {
             return Err(VaultError::Erased {
                 customer: id.to_owned(),
@@ -532,36 +374,11 @@ impl Vault {
     /// [`VaultError::UnknownCustomer`].
     pub fn delete_customer_key(&self, customer: &CustomerId) -> Result<(), VaultError> {
         let id = customer.as_str();
-        let context = "erase a customer";
-        let mut connection = lock(&self.writer);
-        let tx = connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| sql_error(context, e))?;
-        let dek_id: Option<Option<Vec<u8>>> = tx
-            .query_row(
-                "SELECT dek_id FROM customers WHERE customer_id = ?1",
-                [id],
-                |row| row.get(0),
-            )
-            .optional()
-            .map_err(|e| sql_error(context, e))?;
-        let Some(dek_id) = dek_id else {
+        let Some(dek_id) = self.store.erase(id)? else {
             return Err(VaultError::UnknownCustomer {
                 customer: id.to_owned(),
             });
         };
-        tx.execute("DELETE FROM fields WHERE customer_id = ?1", [id])
-            .map_err(|e| sql_error(context, e))?;
-        tx.execute(
-            "UPDATE customers
-             SET token = NULL, dek_id = NULL, wrapped_dek = NULL, kek_id = NULL, salt = NULL,
-                 erased_at = COALESCE(erased_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-             WHERE customer_id = ?1",
-            [id],
-        )
-        .map_err(|e| sql_error(context, e))?;
-        tx.commit().map_err(|e| sql_error(context, e))?;
-        drop(connection);
         if let Some(dek_id) = dek_id.and_then(|bytes| <[u8; 16]>::try_from(bytes).ok()) {
             lock(&self.cache).remove(&crate::format::DekId(dek_id));
         }
@@ -573,16 +390,19 @@ impl Vault {
     /// [`VaultError::KekInUse`] when the new ring lacks a key that still
     /// wraps data keys.
     pub fn replace_key_ring(&self, keys: KeyRing) -> Result<(), VaultError> {
-        // Checked and swapped under the writer lock: no write can wrap a
-        // data key under a key this swap removes.
-        let connection = lock(&self.writer);
-        for (kek_id, wrapped) in kek_usage(&connection)? {
+        // Checked and swapped with no write of this vault in flight: no
+        // write can wrap a data key under a key this swap removes.
+        let no_write = self
+            .ring_change
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        for (kek_id, wrapped) in self.store.kek_usage()? {
             if keys.kek(&kek_id).is_err() {
                 return Err(VaultError::KekInUse { kek_id, wrapped });
             }
         }
         *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keys);
-        drop(connection);
+        drop(no_write);
         // Keys unwrapped under the old ring go too: a ring change may be a
         // response to a compromised key.
         lock(&self.cache).clear();
@@ -599,47 +419,27 @@ impl Vault {
 
     /// How many data keys each key-encryption key wraps.
     pub fn kek_usage(&self) -> Result<BTreeMap<String, u64>, VaultError> {
-        kek_usage(&lock(&self.reader))
+        self.store.kek_usage()
     }
 
     /// Re-wraps up to `batch_size` data keys not yet under the active
     /// key-encryption key, in one transaction. Returns how many it
-    /// re-wrapped (0: done). Reads go on meanwhile on the reader connection
-    /// and succeed with either key id.
+    /// re-wrapped (0: done). Reads go on meanwhile (SQLite: on the reader
+    /// connection; PostgreSQL: on the other pooled connections, which
+    /// never wait for row locks) and succeed with either key id.
     pub fn rewrap_batch(&self, batch_size: usize) -> Result<u64, VaultError> {
-        let context = "re-wrap data keys";
         let limit = i64::try_from(batch_size.max(1)).unwrap_or(i64::MAX);
-        let mut connection = lock(&self.writer);
+        let _no_ring_change = self
+            .ring_change
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
         let keys = self.key_ring();
-        let active = keys.active().as_str();
-        let tx = connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| sql_error(context, e))?;
-        let batch: Vec<(String, Vec<u8>)> = {
-            let mut statement = tx
-                .prepare_cached(
-                    "SELECT customer_id, wrapped_dek FROM customers
-                     WHERE kek_id IS NOT NULL AND kek_id != ?1
-                     ORDER BY customer_id LIMIT ?2",
-                )
-                .map_err(|e| sql_error(context, e))?;
-            let rows = statement
-                .query_map(params![active, limit], |row| Ok((row.get(0)?, row.get(1)?)))
-                .map_err(|e| sql_error(context, e))?;
-            rows.collect::<Result<_, _>>()
-                .map_err(|e| sql_error(context, e))?
-        };
-        for (customer, wrapped) in &batch {
+        let mut rewrap = |customer: &str, wrapped: &[u8]| {
             let dek = unwrap_key(&keys, customer, wrapped)?;
-            let rewrapped = wrap_key(&keys, customer, &dek)?;
-            tx.execute(
-                "UPDATE customers SET wrapped_dek = ?2, kek_id = ?3 WHERE customer_id = ?1",
-                params![customer, rewrapped, active],
-            )
-            .map_err(|e| sql_error(context, e))?;
-        }
-        tx.commit().map_err(|e| sql_error(context, e))?;
-        Ok(batch.len() as u64)
+            wrap_key(&keys, customer, &dek)
+        };
+        self.store
+            .rewrap_batch(keys.active().as_str(), limit, &mut rewrap)
     }
 
     /// Re-wraps every data key under the active key-encryption key, batch
@@ -655,25 +455,4 @@ impl Vault {
             report.batches += 1;
         }
     }
-}
-
-/// How many data keys each key-encryption key wraps, read on `connection`.
-fn kek_usage(connection: &Connection) -> Result<BTreeMap<String, u64>, VaultError> {
-    let context = "count wrapped keys";
-    let mut statement = connection
-        .prepare_cached(
-            "SELECT kek_id, COUNT(*) FROM customers WHERE kek_id IS NOT NULL GROUP BY kek_id",
-        )
-        .map_err(|e| sql_error(context, e))?;
-    let rows = statement
-        .query_map([], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
-        })
-        .map_err(|e| sql_error(context, e))?;
-    let mut usage = BTreeMap::new();
-    for row in rows {
-        let (kek_id, count) = row.map_err(|e| sql_error(context, e))?;
-        usage.insert(kek_id, u64::try_from(count).unwrap_or(0));
-    }
-    Ok(usage)
 }
