@@ -27,6 +27,12 @@
 //!   indexes among the last 262,144 entries; every tile cached. Each with
 //!   the cache's hit rate.
 //!
+//! `CUSTOS_AUDIT_BENCH_FIXTURE=<file>` keeps the SQLite log there between
+//! runs (built, or topped up, to `CUSTOS_AUDIT_BENCH_LEAVES` entries);
+//! `CUSTOS_AUDIT_BENCH_LEGACY_FIXTURE=<file>`, the same log written by a
+//! version before tile parts (whole 16 KB tiles), adds its cache-off
+//! percentiles as a baseline in the same run.
+//!
 //! Under `cargo test --bench` (CI's smoke run, a debug build, no `--bench`
 //! argument) every tree has 4,093 leaves whatever the environment says.
 //!
@@ -183,17 +189,35 @@ fn postgres_append(c: &mut Criterion) -> Result<(), LogError> {
 fn log_proofs(c: &mut Criterion) -> Result<(), LogError> {
     let leaves = bench_leaves();
     let directory = tempfile::tempdir().map_err(bench_error)?;
-    let path = directory.path().join("audit.sqlite");
+    // A fixture kept between runs (building 10M entries takes minutes);
+    // only when measuring, and only at the size it was built for.
+    let fixture = std::env::var_os("CUSTOS_AUDIT_BENCH_FIXTURE")
+        .filter(|_| measuring())
+        .map(std::path::PathBuf::from);
+    let path = fixture
+        .clone()
+        .unwrap_or_else(|| directory.path().join("audit.sqlite"));
     {
         let mut log = AuditLog::open(&path, "bench.example/audit", signer()?)?;
+        if log.size() > leaves {
+            return Err(bench_error(format!(
+                "fixture `{}` holds {} entries, more than {leaves}",
+                path.display(),
+                log.size()
+            )));
+        }
+        if log.size() == leaves {
+            eprintln!("reusing the {leaves}-entry fixture `{}`", path.display());
+        }
         let started = Instant::now();
-        let mut next = 0;
+        let mut next = log.size();
         while next < leaves {
             let end = (next + 10 * BATCH).min(leaves);
             let batch: Vec<AuditEntry> = (next..end).map(entry).collect();
             log.append(&batch)?;
             next = end;
         }
+        // Idempotent: a second note for the same size is ignored.
         log.checkpoint()?;
         eprintln!(
             "built a {leaves}-entry SQLite log in {:.1} s",
@@ -219,6 +243,26 @@ fn log_proofs(c: &mut Criterion) -> Result<(), LogError> {
         leaves,
         nanos,
     );
+
+    // Baseline in the same run: a log of the same size written before tile
+    // parts (whole 16 KB tiles, read through the compatible path), cache off.
+    if let Some(legacy) =
+        std::env::var_os("CUSTOS_AUDIT_BENCH_LEGACY_FIXTURE").filter(|_| measuring())
+    {
+        let store = SqliteAuditStore::open(std::path::Path::new(&legacy))?;
+        let mut old = AuditLog::with_store(Box::new(store), "bench.example/audit", signer()?)?;
+        if old.size() == leaves && old.root(leaves)? == root {
+            old.set_tile_cache_capacity(0);
+            let nanos = time_proofs(&old, leaves, || next_index(&mut state, leaves))?;
+            print_percentiles(
+                "AuditLog::inclusion_proof (sqlite, whole tiles from before parts, cache off)",
+                leaves,
+                nanos,
+            );
+        } else {
+            eprintln!("skipped: the legacy fixture is not this log");
+        }
+    }
 
     // Default cache, uniformly random indexes: hits ~ capacity / tiles.
     log.set_tile_cache_capacity(DEFAULT_TILE_CACHE_TILES);
@@ -253,8 +297,11 @@ fn log_proofs(c: &mut Criterion) -> Result<(), LogError> {
 
     // Every tile cached (about 16 KB per 256 entries: ~640 MB at 10M).
     log.set_tile_cache_capacity(usize::try_from(tiles).unwrap_or(usize::MAX));
+    // One proof per 16 entries loads every part of every tile.
     for tile in 0..tiles {
-        black_box(log.inclusion_proof(tile * TILE_WIDTH, leaves)?);
+        for part in 0..TILE_WIDTH / 16 {
+            black_box(log.inclusion_proof(tile * TILE_WIDTH + part * 16, leaves)?);
+        }
     }
     let before = log.tile_cache_stats();
     let nanos = time_proofs(&log, leaves, || next_index(&mut state, leaves))?;

@@ -5,10 +5,12 @@
 //! the last complete tile (fewer than 256), not every leaf; see `tiles`.
 //! It therefore trusts the stored tiles for serving proofs; a proof built
 //! from a tampered tile fails at the client, and `verify_store` checks
-//! every row. Decoded tiles are kept in a bounded LRU cache (`tile_cache`):
-//! a tile of a complete block never changes, so proofs of recently used
-//! blocks skip the store. A log written before tiles existed gets them rebuilt from its
-//! leaf hashes once, at open.
+//! every row. A tile is stored in 17 parts and a proof reads only the two
+//! it needs (`tiles`); decoded parts are kept in a bounded LRU cache of
+//! tiles (`tile_cache`): a tile of a complete block never changes, so
+//! proofs of recently used blocks skip the store. A log written before
+//! tiles existed gets them rebuilt from its leaf hashes once, at open; one
+//! written before parts keeps its whole tiles, read as they are.
 
 use std::ops::Range;
 use std::path::Path;
@@ -23,7 +25,7 @@ use crate::store::{
     AppendBatch, AuditStore, AuditStoreError, SqliteAuditStore, StoredCosignature, from_i64,
 };
 use crate::tile_cache::{DEFAULT_TILE_CACHE_TILES, TileCache, TileCacheStats};
-use crate::tiles::{TILE_WIDTH, Tile, TileRow, TiledTree, tile_from_leaf_hashes};
+use crate::tiles::{TILE_WIDTH, Tile, TilePart, TileRow, TiledTree, tile_from_leaf_hashes};
 use crate::tree::{self, NodeSource};
 
 /// Tiles rebuilt per transaction when a log without tiles is opened.
@@ -224,7 +226,9 @@ impl AuditLog {
         if let Ok(mut cache) = self.tile_cache.lock() {
             for row in &tiles {
                 if let Some(tile) = Tile::from_bytes(&row.hashes) {
-                    cache.insert(row.index, Arc::new(tile));
+                    for (part, tile_part) in (0u64..).zip(tile.parts()) {
+                        cache.insert(row.index, part, Arc::new(tile_part));
+                    }
                 }
             }
         }
@@ -248,34 +252,66 @@ impl AuditLog {
             .collect()
     }
 
-    /// Runs a head or proof computation, loading the tiles it needs.
+    /// Runs a head or proof computation, loading the tile parts it needs.
     fn compute<T>(
         &self,
         compute: impl Fn(&dyn NodeSource) -> Result<T, ProofError>,
     ) -> Result<T, LogError> {
-        self.tree.compute(|index| self.load_tile(index), compute)
+        self.tree
+            .compute(|index, parts| self.load_parts(index, parts), compute)
     }
 
-    /// Tile `index` of a complete block: from the cache, else read from the
-    /// store, decoded and cached.
-    fn load_tile(&self, index: u64) -> Result<Arc<Tile>, LogError> {
-        if let Some(tile) = self
-            .tile_cache
-            .lock()
-            .ok()
-            .and_then(|mut cache| cache.get(index))
-        {
-            return Ok(tile);
+    /// Parts `parts` of tile `index` of a complete block, in that order:
+    /// from the cache, else read from the store (only the parts missing),
+    /// decoded and cached. A log written before parts has a whole tile
+    /// instead: it is read, split and cached whole.
+    fn load_parts(&self, index: u64, parts: &[u64]) -> Result<Vec<Arc<TilePart>>, LogError> {
+        let mut loaded: Vec<Option<Arc<TilePart>>> = match self.tile_cache.lock() {
+            Ok(mut cache) => parts.iter().map(|part| cache.get(index, *part)).collect(),
+            Err(_) => vec![None; parts.len()],
+        };
+        let missing: Vec<u64> = parts
+            .iter()
+            .zip(&loaded)
+            .filter(|(_, part)| part.is_none())
+            .map(|(part, _)| *part)
+            .collect();
+        if missing.is_empty() {
+            return Ok(loaded.into_iter().flatten().collect());
         }
-        let bytes = self
-            .store
-            .tile(index)?
-            .ok_or(LogError::BadStoredTile(index))?;
-        let tile = Arc::new(Tile::from_bytes(&bytes).ok_or(LogError::BadStoredTile(index))?);
+        let mut read = Vec::with_capacity(missing.len());
+        for (part, bytes) in self.store.tile_parts(index, &missing)? {
+            let tile_part = TilePart::from_bytes(&bytes).ok_or(LogError::BadStoredTile(index))?;
+            read.push((part, Arc::new(tile_part)));
+        }
+        if read.len() < missing.len() {
+            // No parts: a whole tile of a log written before them.
+            let bytes = self
+                .store
+                .tile(index)?
+                .ok_or(LogError::BadStoredTile(index))?;
+            let tile = Tile::from_bytes(&bytes).ok_or(LogError::BadStoredTile(index))?;
+            read = (0u64..)
+                .zip(tile.parts())
+                .map(|(part, tile_part)| (part, Arc::new(tile_part)))
+                .collect();
+        }
         if let Ok(mut cache) = self.tile_cache.lock() {
-            cache.insert(index, Arc::clone(&tile));
+            for (part, tile_part) in &read {
+                cache.insert(index, *part, Arc::clone(tile_part));
+            }
         }
-        Ok(tile)
+        for (part, tile_part) in read {
+            for (wanted, slot) in parts.iter().zip(loaded.iter_mut()) {
+                if *wanted == part && slot.is_none() {
+                    *slot = Some(Arc::clone(&tile_part));
+                }
+            }
+        }
+        loaded
+            .into_iter()
+            .collect::<Option<Vec<_>>>()
+            .ok_or(LogError::BadStoredTile(index))
     }
 
     /// Leaf hash of entry `index`, the value an inclusion proof starts from.

@@ -9,8 +9,11 @@
 //!
 //! Tables, the same in both backends (PostgreSQL in its own schema):
 //! - `entries(idx, leaf, leaf_hash)`: one row per leaf;
-//! - `tile_roots(idx, root)` and `tiles(idx, hashes)`: per complete block of
-//!   256 leaves, its root and its 510 lower node hashes (see `tiles`);
+//! - `tile_roots(idx, root)`: per complete block of 256 leaves, its root;
+//! - `tile_parts(idx, hashes)`: its 510 lower node hashes in 17 parts of 30,
+//!   row `17 * block + part` (see `tiles`);
+//! - `tiles(idx, hashes)`: the same hashes in one row per block, as logs
+//!   written before parts stored them; read, no longer written;
 //! - `checkpoints(size, note)`: every checkpoint the log signed;
 //! - `cosignatures(size, witness, timestamp, note)`: witness cosignatures.
 
@@ -20,7 +23,7 @@ pub mod sqlite;
 use std::ops::Range;
 
 use crate::hash::Hash;
-use crate::tiles::TileRow;
+use crate::tiles::{TILE_PARTS, TileRow, part_key};
 
 pub use self::postgres::{DEFAULT_POSTGRES_SCHEMA, PostgresAuditStore};
 pub use self::sqlite::SqliteAuditStore;
@@ -38,6 +41,8 @@ pub enum AuditStoreError {
     Poisoned,
     #[error("value `{0}` does not fit the store's 64-bit signed integers")]
     OutOfRange(u64),
+    #[error("tile `{0}` is not a whole tile")]
+    MalformedTile(u64),
 }
 
 /// One durable append: leaves `first_index..`, their hashes, and the tiles
@@ -100,11 +105,18 @@ pub trait AuditStore: Send + Sync + std::fmt::Debug {
     /// `(idx, root)` of every stored tile, in order.
     fn tile_roots(&self) -> Result<Vec<(i64, Vec<u8>)>, AuditStoreError>;
 
-    /// The stored hashes of tile `index`.
+    /// The stored whole-tile row of tile `index` (table `tiles`, written only
+    /// by logs from before tile parts).
     fn tile(&self, index: u64) -> Result<Option<Vec<u8>>, AuditStoreError>;
 
+    /// `(part, hashes)` of the stored parts `parts` of tile `index` (rows
+    /// `17 * index + part` of `tile_parts`), in the order of `parts`,
+    /// absent ones left out.
+    fn tile_parts(&self, index: u64, parts: &[u64])
+    -> Result<Vec<(u64, Vec<u8>)>, AuditStoreError>;
+
     /// Stores tiles rebuilt from the entries (a log written before tiles
-    /// existed); tiles already stored are left as they are.
+    /// existed), as parts; parts already stored are left as they are.
     fn put_tiles(&self, tiles: &[TileRow]) -> Result<(), AuditStoreError>;
 
     /// Stores a signed checkpoint note; a second note for the same size is
@@ -136,4 +148,23 @@ pub(crate) fn to_i64(value: u64) -> Result<i64, AuditStoreError> {
 /// writes those) reads as 0 here and is caught by the verifier.
 pub(crate) fn from_i64(value: i64) -> u64 {
     u64::try_from(value).unwrap_or(0)
+}
+
+/// `(key, bytes)` of the part rows of `tiles`, in order.
+pub(crate) fn part_rows(tiles: &[TileRow]) -> Result<Vec<(i64, Vec<u8>)>, AuditStoreError> {
+    let mut rows = Vec::with_capacity(tiles.len() * TILE_PARTS as usize);
+    for tile in tiles {
+        let parts = tile
+            .part_rows()
+            .ok_or(AuditStoreError::MalformedTile(tile.index))?;
+        for (key, bytes) in parts {
+            rows.push((to_i64(key)?, bytes));
+        }
+    }
+    Ok(rows)
+}
+
+/// Row key of part `part` of tile `index`, as stored.
+pub(crate) fn stored_part_key(index: u64, part: u64) -> Result<i64, AuditStoreError> {
+    to_i64(part_key(index, part).ok_or(AuditStoreError::OutOfRange(index))?)
 }

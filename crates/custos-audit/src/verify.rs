@@ -17,7 +17,7 @@ use crate::entry::decode_leaf;
 use crate::hash::{Hash, empty_root, leaf_hash, node_hash, to_hex};
 use crate::note::{Checkpoint, NoteError, NoteVerifier};
 use crate::store::{AuditStore, AuditStoreError, SqliteAuditStore};
-use crate::tiles::{TILE_WIDTH, tile_from_leaf_hashes};
+use crate::tiles::{TILE_PARTS, TILE_WIDTH, part_key, tile_from_leaf_hashes};
 
 /// Rows read per query while scanning.
 const SCAN_PAGE: u32 = 4096;
@@ -382,8 +382,10 @@ fn record_heads(
     }
 }
 
-/// Compares stored tile `tile` with the one recomputed from `block`. A
+/// Compares stored tile `tile` (its root, and its parts or, in a log from
+/// before parts, its whole row) with the one recomputed from `block`. A
 /// missing tile is not a finding: tiles are rebuilt from entries at open.
+/// Some parts missing is one: proofs needing them fail.
 fn check_tile(
     store: &dyn AuditStore,
     stored_roots: &[(i64, Vec<u8>)],
@@ -401,13 +403,24 @@ fn check_tile(
             .and_then(|at| stored_roots.get(at))
             .map(|(_, root)| root)
     });
-    let stored_hashes = store.tile(tile)?;
     let root_differs =
         stored_root.is_some_and(|root| root.as_slice() != recomputed.root.as_slice());
+    let all_parts: Vec<u64> = (0..TILE_PARTS).collect();
+    let stored_parts = store.tile_parts(tile, &all_parts)?;
+    let parts_differ = !stored_parts.is_empty()
+        && recomputed.part_rows().is_none_or(|expected| {
+            stored_parts.len() != expected.len()
+                || stored_parts.iter().zip(&expected).any(
+                    |((part, stored), (expected_key, expected))| {
+                        part_key(tile, *part) != Some(*expected_key) || stored != expected
+                    },
+                )
+        });
+    let stored_hashes = store.tile(tile)?;
     let hashes_differ = stored_hashes
         .as_ref()
         .is_some_and(|hashes| hashes != &recomputed.hashes);
-    if root_differs || hashes_differ {
+    if root_differs || parts_differ || hashes_differ {
         findings.push(Finding::TileMismatch { tile });
     }
     Ok(())

@@ -17,7 +17,8 @@ use postgres::types::ToSql;
 use postgres::{Client, Config, NoTls, Row, Statement};
 
 use super::{
-    AppendBatch, AuditStore, AuditStoreError, StoredCosignature, StoredRow, from_i64, to_i64,
+    AppendBatch, AuditStore, AuditStoreError, StoredCosignature, StoredRow, from_i64, part_rows,
+    stored_part_key, to_i64,
 };
 use crate::tiles::TileRow;
 
@@ -48,6 +49,10 @@ CREATE TABLE IF NOT EXISTS tiles (
     idx    BIGINT PRIMARY KEY,
     hashes BYTEA NOT NULL
 );
+CREATE TABLE IF NOT EXISTS tile_parts (
+    idx    BIGINT PRIMARY KEY,
+    hashes BYTEA NOT NULL
+);
 CREATE TABLE IF NOT EXISTS cosignatures (
     size      BIGINT NOT NULL,
     witness   TEXT NOT NULL,
@@ -61,11 +66,11 @@ const INSERT_ENTRIES: &str = "INSERT INTO entries (idx, leaf, leaf_hash)
      SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[])";
 const INSERT_TILE_ROOTS: &str = "INSERT INTO tile_roots (idx, root)
      SELECT * FROM unnest($1::bigint[], $2::bytea[])";
-const INSERT_TILES: &str = "INSERT INTO tiles (idx, hashes)
+const INSERT_TILE_PARTS: &str = "INSERT INTO tile_parts (idx, hashes)
      SELECT * FROM unnest($1::bigint[], $2::bytea[])";
 const INSERT_TILE_ROOTS_IF_ABSENT: &str = "INSERT INTO tile_roots (idx, root)
      SELECT * FROM unnest($1::bigint[], $2::bytea[]) ON CONFLICT (idx) DO NOTHING";
-const INSERT_TILES_IF_ABSENT: &str = "INSERT INTO tiles (idx, hashes)
+const INSERT_TILE_PARTS_IF_ABSENT: &str = "INSERT INTO tile_parts (idx, hashes)
      SELECT * FROM unnest($1::bigint[], $2::bytea[]) ON CONFLICT (idx) DO NOTHING";
 const END_INDEX: &str = "SELECT max(idx) FROM entries";
 const LEAF_HASHES: &str = "SELECT idx, leaf_hash FROM entries
@@ -76,6 +81,7 @@ const ROWS_AFTER: &str = "SELECT idx, leaf, leaf_hash FROM entries
      WHERE $1::bigint IS NULL OR idx > $1::bigint ORDER BY idx LIMIT $2::bigint";
 const TILE_ROOTS: &str = "SELECT idx, root FROM tile_roots ORDER BY idx";
 const TILE: &str = "SELECT hashes FROM tiles WHERE idx = $1::bigint";
+const TILE_PARTS: &str = "SELECT idx, hashes FROM tile_parts WHERE idx = ANY($1::bigint[])";
 const PUT_CHECKPOINT: &str = "INSERT INTO checkpoints (size, note) VALUES ($1::bigint, $2::text)
      ON CONFLICT (size) DO NOTHING";
 const LATEST_CHECKPOINT: &str = "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1";
@@ -153,21 +159,24 @@ fn check_schema_name(schema: &str) -> Result<(), AuditStoreError> {
     }
 }
 
-/// The columns of `tiles`, as arrays for `unnest`.
+/// The columns of `tile_roots` and `tile_parts`, as arrays for `unnest`.
 struct TileColumns<'a> {
     indexes: Vec<i64>,
     roots: Vec<&'a [u8]>,
-    hashes: Vec<&'a [u8]>,
+    part_keys: Vec<i64>,
+    part_hashes: Vec<Vec<u8>>,
 }
 
 fn tile_columns(tiles: &[TileRow]) -> Result<TileColumns<'_>, AuditStoreError> {
+    let (part_keys, part_hashes) = part_rows(tiles)?.into_iter().unzip();
     Ok(TileColumns {
         indexes: tiles
             .iter()
             .map(|tile| to_i64(tile.index))
             .collect::<Result<Vec<_>, _>>()?,
         roots: tiles.iter().map(|tile| tile.root.as_slice()).collect(),
-        hashes: tiles.iter().map(|tile| tile.hashes.as_slice()).collect(),
+        part_keys,
+        part_hashes,
     })
 }
 
@@ -255,12 +264,12 @@ impl AuditStore for PostgresAuditStore {
         let mut connection = self.lock()?;
         let insert_entries = connection.statement(INSERT_ENTRIES)?;
         let insert_tile_roots = connection.statement(INSERT_TILE_ROOTS)?;
-        let insert_tiles = connection.statement(INSERT_TILES)?;
+        let insert_parts = connection.statement(INSERT_TILE_PARTS)?;
         let mut transaction = connection.client.transaction()?;
         transaction.execute(&insert_entries, &[&indexes, &leaves, &hashes])?;
         if !tiles.indexes.is_empty() {
             transaction.execute(&insert_tile_roots, &[&tiles.indexes, &tiles.roots])?;
-            transaction.execute(&insert_tiles, &[&tiles.indexes, &tiles.hashes])?;
+            transaction.execute(&insert_parts, &[&tiles.part_keys, &tiles.part_hashes])?;
         }
         transaction.commit()?;
         Ok(())
@@ -317,14 +326,34 @@ impl AuditStore for PostgresAuditStore {
         })
     }
 
+    fn tile_parts(
+        &self,
+        index: u64,
+        parts: &[u64],
+    ) -> Result<Vec<(u64, Vec<u8>)>, AuditStoreError> {
+        let keys = parts
+            .iter()
+            .map(|part| stored_part_key(index, *part))
+            .collect::<Result<Vec<_>, _>>()?;
+        // One round trip for all the parts a proof needs.
+        let mut by_key = pairs(self.lock()?.query(TILE_PARTS, &[&keys])?)?;
+        let mut found = Vec::with_capacity(parts.len());
+        for (&part, key) in parts.iter().zip(&keys) {
+            if let Some(at) = by_key.iter().position(|(stored, _)| stored == key) {
+                found.push((part, by_key.swap_remove(at).1));
+            }
+        }
+        Ok(found)
+    }
+
     fn put_tiles(&self, tiles: &[TileRow]) -> Result<(), AuditStoreError> {
         let tiles = tile_columns(tiles)?;
         let mut connection = self.lock()?;
         let insert_roots = connection.statement(INSERT_TILE_ROOTS_IF_ABSENT)?;
-        let insert_tiles = connection.statement(INSERT_TILES_IF_ABSENT)?;
+        let insert_parts = connection.statement(INSERT_TILE_PARTS_IF_ABSENT)?;
         let mut transaction = connection.client.transaction()?;
         transaction.execute(&insert_roots, &[&tiles.indexes, &tiles.roots])?;
-        transaction.execute(&insert_tiles, &[&tiles.indexes, &tiles.hashes])?;
+        transaction.execute(&insert_parts, &[&tiles.part_keys, &tiles.part_hashes])?;
         transaction.commit()?;
         Ok(())
     }

@@ -9,9 +9,10 @@ use rusqlite::ToSql;
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _, params, params_from_iter};
 
 use super::{
-    AppendBatch, AuditStore, AuditStoreError, StoredCosignature, StoredRow, from_i64, to_i64,
+    AppendBatch, AuditStore, AuditStoreError, StoredCosignature, StoredRow, from_i64, part_rows,
+    stored_part_key, to_i64,
 };
-use crate::tiles::TileRow;
+use crate::tiles::{TILE_PARTS, TileRow};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS entries (
@@ -28,6 +29,10 @@ CREATE TABLE IF NOT EXISTS tile_roots (
     root BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS tiles (
+    idx    INTEGER PRIMARY KEY,
+    hashes BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tile_parts (
     idx    INTEGER PRIMARY KEY,
     hashes BLOB NOT NULL
 );
@@ -54,11 +59,25 @@ fn insert_statement(rows: usize) -> String {
     sql
 }
 
+fn insert_parts_statement(or_ignore: &str, rows: usize) -> String {
+    let mut sql = format!("INSERT {or_ignore} INTO tile_parts (idx, hashes) VALUES ");
+    for row in 0..rows {
+        if row > 0 {
+            sql.push(',');
+        }
+        sql.push_str("(?,?)");
+    }
+    sql
+}
+
 /// The audit log in a SQLite file.
 #[derive(Debug)]
 pub struct SqliteAuditStore {
     path: PathBuf,
     connection: Mutex<Connection>,
+    /// False for a read-only copy of a log from before tile parts, which
+    /// has no `tile_parts` table (and cannot get one).
+    has_tile_parts: bool,
 }
 
 impl SqliteAuditStore {
@@ -71,6 +90,7 @@ impl SqliteAuditStore {
         Ok(SqliteAuditStore {
             path: path.to_owned(),
             connection: Mutex::new(connection),
+            has_tile_parts: true,
         })
     }
 
@@ -78,9 +98,18 @@ impl SqliteAuditStore {
     /// auditor runs on a copy. Writes fail.
     pub fn open_read_only(path: &Path) -> Result<SqliteAuditStore, AuditStoreError> {
         let connection = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        let has_tile_parts = connection
+            .query_row(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tile_parts'",
+                [],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
         Ok(SqliteAuditStore {
             path: path.to_owned(),
             connection: Mutex::new(connection),
+            has_tile_parts,
         })
     }
 
@@ -113,13 +142,26 @@ fn insert_tiles(
     let mut roots = transaction.prepare_cached(&format!(
         "INSERT {or_ignore} INTO tile_roots (idx, root) VALUES (?1, ?2)"
     ))?;
-    let mut hashes = transaction.prepare_cached(&format!(
-        "INSERT {or_ignore} INTO tiles (idx, hashes) VALUES (?1, ?2)"
-    ))?;
     for tile in tiles {
-        let index = to_i64(tile.index)?;
-        roots.execute(params![index, tile.root.as_slice()])?;
-        hashes.execute(params![index, tile.hashes])?;
+        roots.execute(params![to_i64(tile.index)?, tile.root.as_slice()])?;
+    }
+    // The 17 parts of a tile in one statement.
+    let rows = part_rows(tiles)?;
+    let mut parts =
+        transaction.prepare_cached(&insert_parts_statement(or_ignore, TILE_PARTS as usize))?;
+    for tile_rows in rows.chunks(TILE_PARTS as usize) {
+        let mut values: Vec<&dyn ToSql> = Vec::with_capacity(2 * tile_rows.len());
+        for (key, bytes) in tile_rows {
+            values.push(key);
+            values.push(bytes);
+        }
+        if tile_rows.len() == TILE_PARTS as usize {
+            parts.execute(params_from_iter(values))?;
+        } else {
+            transaction
+                .prepare_cached(&insert_parts_statement(or_ignore, tile_rows.len()))?
+                .execute(params_from_iter(values))?;
+        }
     }
     Ok(())
 }
@@ -222,6 +264,32 @@ impl AuditStore for SqliteAuditStore {
         Ok(statement
             .query_row(params![to_i64(index)?], |row| row.get(0))
             .optional()?)
+    }
+
+    fn tile_parts(
+        &self,
+        index: u64,
+        parts: &[u64],
+    ) -> Result<Vec<(u64, Vec<u8>)>, AuditStoreError> {
+        if !self.has_tile_parts {
+            return Ok(Vec::new());
+        }
+        let connection = self.lock()?;
+        // One indexed point read per part: each part is a ~1 KB row on one
+        // page, so a proof's miss reads two pages, not a 16 KB tile.
+        let mut statement =
+            connection.prepare_cached("SELECT hashes FROM tile_parts WHERE idx = ?1")?;
+        let mut found = Vec::with_capacity(parts.len());
+        for &part in parts {
+            let key = stored_part_key(index, part)?;
+            if let Some(bytes) = statement
+                .query_row(params![key], |row| row.get(0))
+                .optional()?
+            {
+                found.push((part, bytes));
+            }
+        }
+        Ok(found)
     }
 
     fn put_tiles(&self, tiles: &[TileRow]) -> Result<(), AuditStoreError> {

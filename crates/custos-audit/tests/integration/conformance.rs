@@ -3,7 +3,7 @@
 //! through `AuditLog` (tiles, cheap reopen, witness, schedule, API shapes).
 
 use custos_audit::store::{AppendBatch, StoredRow};
-use custos_audit::tiles::{TILE_WIDTH, TileRow, tile_from_leaf_hashes};
+use custos_audit::tiles::{TILE_PARTS, TILE_WIDTH, TOP_PART, TileRow, tile_from_leaf_hashes};
 use custos_audit::{
     AuditEntry, AuditLog, AuditStore, Checkpoint, CheckpointPolicy, LogError, MemoryTree,
     StoredCosignature, api, cosign_checkpoint, leaf_hash, verify_consistency, verify_inclusion,
@@ -56,6 +56,20 @@ fn tile(index: u64) -> TileRow {
     tile_from_leaf_hashes(index, &hashes).unwrap()
 }
 
+/// Every stored part of tile `index`, `(part, bytes)` in order.
+pub fn stored_parts(store: &dyn AuditStore, index: u64) -> Vec<(u64, Vec<u8>)> {
+    let all: Vec<u64> = (0..TILE_PARTS).collect();
+    store.tile_parts(index, &all).unwrap()
+}
+
+/// The parts `row` is stored as, `(part, bytes)` in order.
+fn expected_parts(row: &TileRow) -> Vec<(u64, Vec<u8>)> {
+    (0..TILE_PARTS)
+        .zip(row.part_rows().unwrap())
+        .map(|(part, (_, bytes))| (part, bytes))
+        .collect()
+}
+
 pub fn open_log(backend: &dyn Backend) -> AuditLog {
     AuditLog::with_store(backend.store(), ORIGIN, signer(ORIGIN, 1).unwrap()).unwrap()
 }
@@ -75,6 +89,7 @@ fn empty_store_has_nothing(backend: &dyn Backend) {
     assert!(store.leaves(0..10).unwrap().is_empty());
     assert!(store.tile_roots().unwrap().is_empty());
     assert_eq!(store.tile(0).unwrap(), None);
+    assert!(stored_parts(store.as_ref(), 0).is_empty());
     assert_eq!(store.latest_checkpoint().unwrap(), None);
     assert!(store.checkpoints().unwrap().is_empty());
     assert!(store.cosignatures(None).unwrap().is_empty());
@@ -98,8 +113,17 @@ fn append_round_trips_rows_and_tiles(backend: &dyn Backend) {
         store.tile_roots().unwrap(),
         vec![(0, tiles[0].root.to_vec())]
     );
-    assert_eq!(store.tile(0).unwrap(), Some(tiles[0].hashes.clone()));
-    assert_eq!(store.tile(1).unwrap(), None);
+    let parts = stored_parts(store.as_ref(), 0);
+    assert_eq!(parts, expected_parts(&tiles[0]));
+    assert!(parts.iter().all(|(_, bytes)| bytes.len() == 960));
+    // Asked parts come back in the order asked, absent ones left out.
+    assert_eq!(
+        store.tile_parts(0, &[TOP_PART, 3, TILE_PARTS]).unwrap(),
+        vec![parts[16].clone(), parts[3].clone()]
+    );
+    // Whole-tile rows are only read (logs from before parts), not written.
+    assert_eq!(store.tile(0).unwrap(), None);
+    assert!(stored_parts(store.as_ref(), 1).is_empty());
 }
 
 fn append_is_all_or_nothing(backend: &dyn Backend) {
@@ -213,7 +237,8 @@ fn put_tiles_keeps_existing_tiles(backend: &dyn Backend) {
     let mut other = tile(1);
     other.index = 0;
     store.put_tiles(&[other, tile(1)]).unwrap();
-    assert_eq!(store.tile(0).unwrap(), Some(first.hashes));
+    assert_eq!(stored_parts(store.as_ref(), 0), expected_parts(&first));
+    assert_eq!(stored_parts(store.as_ref(), 1), expected_parts(&tile(1)));
     assert_eq!(store.tile_roots().unwrap().len(), 2);
 }
 
@@ -288,10 +313,11 @@ fn log_rebuilds_missing_tiles_at_open(backend: &dyn Backend) {
     let root = log.root(600).unwrap();
     drop(log);
     // A log written before tiles existed has none.
-    backend.execute("DELETE FROM tiles; DELETE FROM tile_roots;");
+    backend.execute("DELETE FROM tile_parts; DELETE FROM tiles; DELETE FROM tile_roots;");
     let log = open_log(backend);
     assert_eq!(log.root(600).unwrap(), root);
     assert_eq!(backend.store().tile_roots().unwrap().len(), 2);
+    assert_eq!(stored_parts(backend.store().as_ref(), 1).len(), 17);
     assert!(log.inclusion_proof(3, 600).is_ok());
 }
 

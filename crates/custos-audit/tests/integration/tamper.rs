@@ -3,10 +3,11 @@
 //! forged checkpoint and a tampered tile; `verify_store` names each, with
 //! the first bad index.
 
-use custos_audit::{Checkpoint, Finding, VerifyReport, leaf_hash, verify_store};
+use custos_audit::tiles::{TILE_PARTS, TILE_WIDTH, tile_from_leaf_hashes};
+use custos_audit::{Checkpoint, Finding, VerifyReport, leaf_hash, verify_inclusion, verify_store};
 
 use crate::backends::Backend;
-use crate::conformance::{append_entries, open_log};
+use crate::conformance::{append_entries, open_log, stored_parts};
 use crate::log::{ORIGIN, entry, log_key};
 use crate::notes::signer;
 
@@ -23,6 +24,9 @@ on_both_backends!(
     forged_stored_checkpoint_is_named,
     non_canonical_leaf_with_matching_hash_is_named,
     tampered_tile_is_named,
+    tampered_tile_part_is_named,
+    deleted_tile_part_is_named,
+    log_from_before_tile_parts_proves_and_is_verified,
     a_deleted_row_in_a_large_log_is_not_repeated_per_tile,
 );
 
@@ -305,4 +309,83 @@ fn a_deleted_row_in_a_large_log_is_not_repeated_per_tile(backend: &dyn Backend) 
         report.findings
     );
     assert_eq!(report.first_bad_index(), Some(100));
+}
+
+fn tampered_tile_part_is_named(backend: &dyn Backend) {
+    let note = build(backend, 600, 300);
+    let zeros = backend.bytes_literal(&[0; 960]);
+    // The top part (levels 4-7) of tile 1: in every proof of its entries.
+    let key = TILE_PARTS + 16;
+    backend.execute(&format!(
+        "UPDATE tile_parts SET hashes = {zeros} WHERE idx = {key}"
+    ));
+    let report = verify_now(backend, &note);
+    assert_eq!(report.findings, vec![Finding::TileMismatch { tile: 1 }]);
+    // A fresh log serves the tampered part: the proof fails at the client.
+    let index = 256 + 40;
+    let checkpoint = Checkpoint::open(&note, &log_key().unwrap()).unwrap();
+    let leaf = leaf_hash(&entry(index).to_leaf(index).unwrap());
+    let proof = open_log(backend).inclusion_proof(index, 600).unwrap();
+    assert!(verify_inclusion(index, 600, &leaf, &proof, &checkpoint.root).is_err());
+}
+
+fn deleted_tile_part_is_named(backend: &dyn Backend) {
+    let note = build(backend, 600, 300);
+    backend.execute(&format!("DELETE FROM tile_parts WHERE idx = {}", 3));
+    let report = verify_now(backend, &note);
+    assert_eq!(report.findings, vec![Finding::TileMismatch { tile: 0 }]);
+    // Proofs needing the part fail; the others are still served.
+    let log = open_log(backend);
+    assert!(log.inclusion_proof(3 * 16 + 1, 600).is_err());
+    assert!(log.inclusion_proof(0, 600).is_ok());
+}
+
+/// Rewrites the log's tiles as a log from before tile parts stored them:
+/// one whole row per tile in `tiles`, no `tile_parts`.
+fn to_whole_tiles(backend: &dyn Backend, size: u64) {
+    let mut sql = String::from("DELETE FROM tile_parts;");
+    for tile in 0..size / TILE_WIDTH {
+        let hashes: Vec<_> = (tile * TILE_WIDTH..(tile + 1) * TILE_WIDTH)
+            .map(|index| leaf_hash(&entry(index).to_leaf(index).unwrap()))
+            .collect();
+        let row = tile_from_leaf_hashes(tile, &hashes).unwrap();
+        let bytes = backend.bytes_literal(&row.hashes);
+        sql.push_str(&format!(
+            "INSERT INTO tiles (idx, hashes) VALUES ({tile}, {bytes});"
+        ));
+    }
+    backend.execute(&sql);
+}
+
+fn log_from_before_tile_parts_proves_and_is_verified(backend: &dyn Backend) {
+    let note = build(backend, 700, 350);
+    let before = open_log(backend);
+    let proofs: Vec<_> = (0..700)
+        .step_by(23)
+        .map(|index| before.inclusion_proof(index, 700).unwrap())
+        .collect();
+    let consistency = before.consistency_proof(300, 700).unwrap();
+    drop(before);
+    to_whole_tiles(backend, 700);
+    assert!(stored_parts(backend.store().as_ref(), 1).is_empty());
+    // The compatible read path: whole tiles, the same proofs.
+    let log = open_log(backend);
+    for (index, proof) in (0..700).step_by(23).zip(&proofs) {
+        assert_eq!(&log.inclusion_proof(index, 700).unwrap(), proof, "{index}");
+    }
+    assert_eq!(log.consistency_proof(300, 700).unwrap(), consistency);
+    assert!(verify_now(backend, &note).is_intact());
+    // A tampered whole tile is still named.
+    let zeros = backend.bytes_literal(&[0; 32]);
+    let tampered = match backend.name() {
+        "sqlite" => format!(
+            "UPDATE tiles SET hashes = CAST({zeros} || substr(hashes, 33) AS BLOB) WHERE idx = 1"
+        ),
+        _ => {
+            format!("UPDATE tiles SET hashes = {zeros} || substring(hashes from 33) WHERE idx = 1")
+        }
+    };
+    backend.execute(&tampered);
+    let report = verify_now(backend, &note);
+    assert_eq!(report.findings, vec![Finding::TileMismatch { tile: 1 }]);
 }
