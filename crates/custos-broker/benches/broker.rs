@@ -59,11 +59,17 @@ fn build(action: AccessAction, fields: &[FieldClass], with_grant: bool) -> (Acce
 
 const VIEW_FIELDS: &[FieldClass] = &[FieldClass::Name, FieldClass::Dob, FieldClass::Address];
 
-fn percentiles(broker: &Broker, req: &AccessRequest, facts: &Facts, label: &str) {
+/// Which code path decides: the broker's, or the one before the field index
+/// (the baseline, kept as the reference of the differential test).
+type DecideFn = fn(&Broker, &AccessRequest, &Facts) -> custos_broker::Decision;
+const FAST: DecideFn = Broker::decide;
+const BASELINE: DecideFn = Broker::decide_without_field_index;
+
+fn percentiles(broker: &Broker, decide: DecideFn, req: &AccessRequest, facts: &Facts, label: &str) {
     let mut samples: Vec<u128> = Vec::with_capacity(20_000);
     for _ in 0..20_000 {
         let start = Instant::now();
-        black_box(broker.decide(black_box(req), black_box(facts)));
+        black_box(decide(broker, black_box(req), black_box(facts)));
         samples.push(start.elapsed().as_nanos());
     }
     samples.sort_unstable();
@@ -82,14 +88,43 @@ fn bench(c: &mut Criterion) {
     let broker = Broker::default_policies().unwrap();
     let (view_req, view_facts) = build(AccessAction::View, VIEW_FIELDS, false);
     let (reveal_req, reveal_facts) = build(AccessAction::Reveal, &[FieldClass::IdDocument], true);
-    let (export_req, export_facts) = build(AccessAction::Export, &[FieldClass::Name], false);
-    percentiles(&broker, &view_req, &view_facts, "view 3 fields");
-    percentiles(
-        &broker,
-        &reveal_req,
-        &reveal_facts,
-        "reveal 1 sensitive field with grant",
+    let (reveal_name_req, _) = build(
+        AccessAction::Reveal,
+        &[FieldClass::Name, FieldClass::Dob, FieldClass::IdDocument],
+        true,
     );
+    let (export_req, export_facts) = build(AccessAction::Export, &[FieldClass::Name], false);
+    assert_eq!(
+        FAST(&broker, &view_req, &view_facts),
+        BASELINE(&broker, &view_req, &view_facts)
+    );
+    // Baseline and fast path interleaved, so both see the same machine load.
+    for round in 1..=2 {
+        println!("round {round}");
+        for (decide, path) in [(BASELINE, "baseline"), (FAST, "indexed")] {
+            percentiles(
+                &broker,
+                decide,
+                &view_req,
+                &view_facts,
+                &format!("{path}: view 3 fields"),
+            );
+            percentiles(
+                &broker,
+                decide,
+                &reveal_req,
+                &reveal_facts,
+                &format!("{path}: reveal 1 sensitive field with grant"),
+            );
+            percentiles(
+                &broker,
+                decide,
+                &reveal_name_req,
+                &reveal_facts,
+                &format!("{path}: reveal 3 fields (1 sensitive) with grant"),
+            );
+        }
+    }
 
     let mut group = c.benchmark_group("broker");
     group.bench_function("baseline_build_request_and_facts", |b| {
@@ -97,6 +132,12 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("decide_view_3_fields", |b| {
         b.iter(|| black_box(broker.decide(&view_req, &view_facts)))
+    });
+    group.bench_function("baseline_path_decide_view_3_fields", |b| {
+        b.iter(|| black_box(BASELINE(&broker, &view_req, &view_facts)))
+    });
+    group.bench_function("baseline_path_decide_reveal_sensitive_with_grant", |b| {
+        b.iter(|| black_box(BASELINE(&broker, &reveal_req, &reveal_facts)))
     });
     group.bench_function("decide_reveal_sensitive_with_grant", |b| {
         b.iter(|| black_box(broker.decide(&reveal_req, &reveal_facts)))

@@ -3,6 +3,7 @@
 //! the request's action once per field and fails closed on anything odd.
 
 use crate::error::BrokerError;
+use crate::index::{FieldView, guard, may_apply};
 use crate::policy::{CedarAction, LIVE_CONTACT_CATEGORY, Policies};
 use crate::types::{
     AccessRequest, Decision, Facts, FieldDecision, GrantStatus, Obligation, Outcome, Reason,
@@ -10,7 +11,7 @@ use crate::types::{
 use crate::watermark::{WATERMARK_KEY_LEN, WatermarkKey, watermark_token};
 use cedar_policy::{
     Authorizer, Context, Entities, Entity, EntityId, EntityTypeName, EntityUid, EvaluationError,
-    Request, RestrictedExpression,
+    PolicySet, Request, RestrictedExpression,
 };
 use custos_core::alert::ResponseAction;
 use custos_core::event::{AccessAction, FieldClass, OpenedBy};
@@ -58,6 +59,94 @@ pub struct Broker {
     field_entities: HashMap<FieldClass, Entity>,
     category_entities: HashMap<String, Entity>,
     names: TypeNames,
+    /// Per field class, the per-field policies that can apply to it.
+    field_plans: HashMap<FieldClass, FieldPlan>,
+    /// Stands in for a part with no policy in the reference evaluation.
+    empty: PolicySet,
+    /// Per [`CedarAction`] of the request (`reveal`: the guards of `view`
+    /// and `reveal`), the guards of its per-field policies.
+    guards: Vec<PolicySet>,
+}
+
+/// The per-field policies of each action that can apply to one field class
+/// (see [`crate::index`]), built at load.
+#[derive(Debug)]
+struct FieldPlan {
+    /// Indexed by [`CedarAction`].
+    field: Vec<Variants>,
+    /// The `reveal` per-field policies not shared with `view`
+    /// (`Policies::reveal_shares_view_field`).
+    reveal_only: Variants,
+}
+
+/// At most this many guarded policies of a set can be dropped by their
+/// guards (the set has `2^n` variants); the others are always evaluated.
+const MAX_GUARDED: usize = 5;
+
+/// A set of per-field policies, once for every combination of its guarded
+/// policies a request's guards can drop (see [`crate::index::guard`]).
+#[derive(Debug)]
+struct Variants {
+    /// The guarded policies' ids.
+    guarded: Vec<String>,
+    /// Indexed by a mask whose bit `i` keeps `guarded[i]`.
+    sets: Vec<PolicySet>,
+}
+
+impl Variants {
+    fn new(
+        policies: &[&cedar_policy::Policy],
+        guards: &HashMap<String, cedar_policy::Policy>,
+    ) -> Result<Variants, BrokerError> {
+        let guarded: Vec<String> = policies
+            .iter()
+            .map(|p| p.id().to_string())
+            .filter(|id| guards.contains_key(id))
+            .take(MAX_GUARDED)
+            .collect();
+        let mut sets = Vec::with_capacity(1 << guarded.len());
+        for mask in 0..(1usize << guarded.len()) {
+            let mut set = PolicySet::new();
+            for policy in policies {
+                let id = policy.id().to_string();
+                let kept = guarded
+                    .iter()
+                    .position(|g| g == &id)
+                    .is_none_or(|bit| mask & (1 << bit) != 0);
+                if kept {
+                    set.add((*policy).clone())
+                        .map_err(|_| BrokerError::DuplicatePolicyId { id })?;
+                }
+            }
+            sets.push(set);
+        }
+        Ok(Variants { guarded, sets })
+    }
+
+    /// The set without the policies whose guards were false.
+    fn pick(&self, dropped: &[String]) -> Option<&PolicySet> {
+        let mask = self
+            .guarded
+            .iter()
+            .enumerate()
+            .filter(|(_, id)| !dropped.contains(id))
+            .fold(0usize, |mask, (bit, _)| mask | (1 << bit));
+        self.sets.get(mask)
+    }
+}
+
+/// How `decide` evaluates: the fast path, or one of the references it must
+/// agree with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// Request part once, per-field part from the field index, `reveal`
+    /// reusing the `view` result of the policies the two share.
+    Indexed,
+    /// Request part once, the whole per-field part of the action per field
+    /// (the broker before the index).
+    Sliced,
+    /// The whole action slice per field, one Cedar call each.
+    Unsliced,
 }
 
 /// A failure to put a request into Cedar terms: the broker denies.
@@ -118,6 +207,7 @@ impl Broker {
             })?;
             category_entities.insert(name.clone(), entity);
         }
+        let (field_plans, guards) = field_plans(&policies, &config, &names)?;
         Ok(Broker {
             policies,
             config,
@@ -125,6 +215,9 @@ impl Broker {
             field_entities,
             category_entities,
             names,
+            field_plans,
+            empty: PolicySet::new(),
+            guards,
         })
     }
 
@@ -158,6 +251,28 @@ impl Broker {
     /// Decides what `req.agent` sees of each requested field. Pure: the same
     /// request and facts always give the same decision.
     pub fn decide(&self, req: &AccessRequest, facts: &Facts) -> Decision {
+        self.decide_in(req, facts, Mode::Indexed)
+    }
+
+    /// The decision without the field index: the request part once, the
+    /// action's whole per-field part for every field. Gives the same
+    /// decision as [`Broker::decide`]; kept as the reference of the
+    /// differential test and the bench's baseline.
+    #[doc(hidden)]
+    pub fn decide_without_field_index(&self, req: &AccessRequest, facts: &Facts) -> Decision {
+        self.decide_in(req, facts, Mode::Sliced)
+    }
+
+    /// The decision from the plain, unsplit action slice evaluated by Cedar
+    /// once per field: the same outcomes and obligations as
+    /// [`Broker::decide`] (reasons may differ where two parts fail at once:
+    /// the split evaluation reports the request part's).
+    #[doc(hidden)]
+    pub fn decide_unsliced(&self, req: &AccessRequest, facts: &Facts) -> Decision {
+        self.decide_in(req, facts, Mode::Unsliced)
+    }
+
+    fn decide_in(&self, req: &AccessRequest, facts: &Facts, mode: Mode) -> Decision {
         let mut fields: Vec<FieldClass> = Vec::with_capacity(req.fields.len());
         for &field in &req.fields {
             if !fields.contains(&field) {
@@ -216,32 +331,43 @@ impl Broker {
             AccessAction::Export => CedarAction::Export,
         };
         let evaluate_request_part = |action| {
-            self.evaluate(
-                action,
-                Part::Request,
-                &principal,
-                &stand_in,
-                &context,
-                &entities,
-            )
+            let set = match mode {
+                Mode::Indexed | Mode::Sliced => self.policies.slice(action, Part::Request),
+                Mode::Unsliced => Some(&self.empty),
+            };
+            self.evaluate(action, set, &principal, &stand_in, &context, &entities)
         };
         let base = evaluate_request_part(base_action);
         let reveal = (req.action == AccessAction::Reveal).then(|| {
-            if self.policies.reveal_shares_view_request_part {
+            if self.policies.reveal_shares_view_request_part && mode != Mode::Unsliced {
                 base.clone()
             } else {
                 evaluate_request_part(CedarAction::Reveal)
             }
         });
+        let request_action = match req.action {
+            AccessAction::Reveal => CedarAction::Reveal,
+            _ => base_action,
+        };
+        // Guards only matter when fields get to their per-field part.
+        let dropped = match (&base, mode) {
+            (Ok(part), Mode::Indexed) if part.forbids.is_empty() => {
+                self.dropped_by_guards(request_action, &principal, &stand_in, &context, &entities)
+            }
+            _ => Vec::new(),
+        };
         let request_parts = RequestParts {
             base_action,
             base,
             reveal,
             principal: principal.clone(),
+            dropped,
         };
         let decisions: Vec<FieldDecision> = fields
             .iter()
-            .map(|&field| self.decide_field(req, facts, &entities, &context, &request_parts, field))
+            .map(|&field| {
+                self.decide_field(req, facts, &entities, &context, &request_parts, field, mode)
+            })
             .collect();
         let denied = decisions.iter().all(|d| d.outcome == Outcome::Hidden);
         let reasons = if denied {
@@ -485,16 +611,13 @@ impl Broker {
     fn evaluate(
         &self,
         action: CedarAction,
-        part: Part,
+        set: Option<&PolicySet>,
         principal: &EntityUid,
         resource: &EntityUid,
         context: &Context,
         entities: &Entities,
     ) -> Result<PartResult, Vec<Reason>> {
-        let (Some(slice), Some(action_uid)) = (
-            self.policies.slice(action, part),
-            self.policies.action_uid(action),
-        ) else {
+        let (Some(slice), Some(action_uid)) = (set, self.policies.action_uid(action)) else {
             return Err(vec![Reason::new(
                 "policy_missing",
                 format!("no policy slice for `{}`", action.name()),
@@ -513,6 +636,13 @@ impl Broker {
                 "cannot build the request: request",
             )]
         })?;
+        if slice.is_empty() {
+            // What Cedar answers for no policy: deny, nothing satisfied.
+            return Ok(PartResult {
+                permits: Vec::new(),
+                forbids: Vec::new(),
+            });
+        }
         let response = self.authorizer.is_authorized(&request, slice, entities);
         let errors: Vec<Reason> = response
             .diagnostics()
@@ -552,6 +682,61 @@ impl Broker {
                 forbids: ids,
             },
         })
+    }
+
+    /// The ids of the per-field policies whose guards are false without
+    /// error for this request: false for every field, so left out.
+    fn dropped_by_guards(
+        &self,
+        request_action: CedarAction,
+        principal: &EntityUid,
+        stand_in: &EntityUid,
+        context: &Context,
+        entities: &Entities,
+    ) -> Vec<String> {
+        let (Some(guards), Some(action_uid)) = (
+            self.guards.get(request_action as usize),
+            self.policies.action_uid(request_action),
+        ) else {
+            return Vec::new();
+        };
+        if guards.is_empty() {
+            return Vec::new();
+        }
+        let Ok(request) = Request::new(
+            principal.clone(),
+            action_uid.clone(),
+            stand_in.clone(),
+            context.clone(),
+            None,
+        ) else {
+            return Vec::new();
+        };
+        let response = self.authorizer.is_authorized(&request, guards, entities);
+        let errored: Vec<String> = response
+            .diagnostics()
+            .errors()
+            .map(
+                |cedar_policy::AuthorizationError::PolicyEvaluationError(e)| {
+                    e.policy_id().to_string()
+                },
+            )
+            .collect();
+        // Guards are permits: on allow Cedar names the satisfied ones, on
+        // deny none is satisfied.
+        let satisfied: Vec<String> = match response.decision() {
+            cedar_policy::Decision::Allow => response
+                .diagnostics()
+                .reason()
+                .map(ToString::to_string)
+                .collect(),
+            cedar_policy::Decision::Deny => Vec::new(),
+        };
+        guards
+            .policies()
+            .map(|p| p.id().to_string())
+            .filter(|id| !errored.contains(id) && !satisfied.contains(id))
+            .collect()
     }
 
     /// The two parts of an action's slice, combined as one Cedar evaluation
@@ -604,6 +789,7 @@ impl Broker {
         context: &Context,
         request_parts: &RequestParts,
         field: FieldClass,
+        mode: Mode,
     ) -> FieldDecision {
         let sensitive = self.is_sensitive(field);
         let grant_ok = Broker::grant_allows(req, facts, field);
@@ -623,19 +809,32 @@ impl Broker {
         };
         let principal = &request_parts.principal;
         let resource = uid(&self.names.field, field.as_str());
+        let plan = self.field_plans.get(&field);
+        let field_set = |action: CedarAction| match mode {
+            Mode::Indexed => plan
+                .and_then(|p| p.field.get(action as usize))
+                .and_then(|v| v.pick(&request_parts.dropped)),
+            Mode::Sliced => self.policies.slice(action, Part::Field),
+            Mode::Unsliced => self.policies.whole_slice(action),
+        };
         let mut reasons = Vec::new();
+        let mut base_field_part = None;
         let base = self.combine(
             request_parts.base_action,
             &request_parts.base,
             || {
-                self.evaluate(
+                let result = self.evaluate(
                     request_parts.base_action,
-                    Part::Field,
+                    field_set(request_parts.base_action),
                     principal,
                     &resource,
                     context,
                     entities,
-                )
+                );
+                if let Ok(part) = &result {
+                    base_field_part = Some(part.permits.clone());
+                }
+                result
             },
             &mut reasons,
         );
@@ -649,15 +848,45 @@ impl Broker {
             let reveal = self.combine(
                 CedarAction::Reveal,
                 reveal_request_part,
-                || {
-                    self.evaluate(
+                || match (mode, plan) {
+                    (Mode::Indexed, Some(plan)) => {
+                        // INVARIANT: `view` passed, so its per-field part
+                        // raised no error and satisfied no forbid; of the
+                        // policies `reveal` shares with it, exactly the
+                        // permits it names are satisfied for `reveal` too.
+                        let own = self.evaluate(
+                            CedarAction::Reveal,
+                            plan.reveal_only.pick(&request_parts.dropped),
+                            principal,
+                            &resource,
+                            context,
+                            entities,
+                        )?;
+                        if !own.forbids.is_empty() {
+                            return Ok(own);
+                        }
+                        let mut permits = own.permits;
+                        permits.extend(
+                            base_field_part
+                                .iter()
+                                .flatten()
+                                .filter(|id| self.policies.reveal_shares_view_field.contains(id))
+                                .cloned(),
+                        );
+                        permits.sort();
+                        Ok(PartResult {
+                            permits,
+                            forbids: Vec::new(),
+                        })
+                    }
+                    _ => self.evaluate(
                         CedarAction::Reveal,
-                        Part::Field,
+                        field_set(CedarAction::Reveal),
                         principal,
                         &resource,
                         context,
                         entities,
-                    )
+                    ),
                 },
                 &mut reasons,
             );
@@ -723,6 +952,8 @@ struct RequestParts {
     base_action: CedarAction,
     base: Result<PartResult, Vec<Reason>>,
     reveal: Option<Result<PartResult, Vec<Reason>>>,
+    /// Per-field policies left out by their guards (fast path only).
+    dropped: Vec<String>,
 }
 
 fn deny_all(fields: &[FieldClass], reason: Reason) -> Decision {
@@ -739,6 +970,88 @@ fn deny_all(fields: &[FieldClass], reason: Reason) -> Decision {
         denied: true,
         reasons: vec![reason],
     }
+}
+
+/// The field index: for every field class, each action's per-field
+/// policies that may apply to it, in slice order, in variants for what the
+/// guards drop; and per request action, the guards to evaluate.
+fn field_plans(
+    policies: &Policies,
+    config: &BrokerConfig,
+    names: &TypeNames,
+) -> Result<(HashMap<FieldClass, FieldPlan>, Vec<PolicySet>), BrokerError> {
+    let field_uids: Vec<(FieldClass, EntityUid)> = FieldClass::ALL
+        .iter()
+        .map(|&field| (field, uid(&names.field, field.as_str())))
+        .collect();
+    let views: Vec<FieldView<'_>> = field_uids
+        .iter()
+        .map(|(field, field_uid)| FieldView {
+            uid: field_uid,
+            name: field.as_str(),
+            sensitive: config.sensitive_fields.contains(field),
+        })
+        .collect();
+    let field_part = |action| {
+        policies
+            .slice(action, Part::Field)
+            .into_iter()
+            .flat_map(PolicySet::policies)
+    };
+    let mut guard_of = HashMap::new();
+    for action in CedarAction::ALL {
+        for policy in field_part(action) {
+            if let Some(guard) = guard(policy, &views) {
+                guard_of.insert(policy.id().to_string(), guard);
+            }
+        }
+    }
+    let mut guards = Vec::with_capacity(CedarAction::ALL.len());
+    for action in CedarAction::ALL {
+        let mut set = PolicySet::new();
+        let mut actions = vec![action];
+        if action == CedarAction::Reveal {
+            actions.insert(0, CedarAction::View);
+        }
+        for &source in &actions {
+            for policy in field_part(source) {
+                let id = policy.id().to_string();
+                if let Some(guard) = guard_of.get(&id)
+                    && set.policy(guard.id()).is_none()
+                {
+                    set.add(guard.clone())
+                        .map_err(|_| BrokerError::DuplicatePolicyId { id })?;
+                }
+            }
+        }
+        guards.push(set);
+    }
+    let mut plans = HashMap::new();
+    for (view, (field, _)) in views.iter().zip(&field_uids) {
+        let pick = |action: CedarAction, keep: &dyn Fn(&cedar_policy::Policy) -> bool| {
+            let picked: Vec<&cedar_policy::Policy> = field_part(action)
+                .filter(|p| may_apply(p, view) && keep(p))
+                .collect();
+            Variants::new(&picked, &guard_of)
+        };
+        let mut per_action = Vec::with_capacity(CedarAction::ALL.len());
+        for action in CedarAction::ALL {
+            per_action.push(pick(action, &|_| true)?);
+        }
+        let reveal_only = pick(CedarAction::Reveal, &|p| {
+            !policies
+                .reveal_shares_view_field
+                .contains(&p.id().to_string())
+        })?;
+        plans.insert(
+            *field,
+            FieldPlan {
+                field: per_action,
+                reveal_only,
+            },
+        );
+    }
+    Ok((plans, guards))
 }
 
 fn uid(type_name: &EntityTypeName, id: &str) -> EntityUid {

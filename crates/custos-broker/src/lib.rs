@@ -12,6 +12,7 @@
 mod broker;
 mod cases;
 mod error;
+mod index;
 mod policy;
 pub mod render;
 mod types;

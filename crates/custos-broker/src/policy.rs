@@ -77,6 +77,13 @@ pub(crate) struct Policies {
     pub(crate) action_uids: Vec<EntityUid>,
     /// See [`Policies::parse`].
     pub(crate) reveal_shares_view_request_part: bool,
+    /// The ids of the `reveal` per-field policies that are also `view`
+    /// per-field policies and never read `action`: on a field that passed
+    /// `view`, their `reveal` result is their `view` result.
+    pub(crate) reveal_shares_view_field: Vec<String>,
+    /// One unsplit slice per [`CedarAction`]: the reference the split and
+    /// indexed evaluation must agree with (tests, benches).
+    pub(crate) whole: Vec<PolicySet>,
 }
 
 impl Policies {
@@ -131,8 +138,10 @@ impl Policies {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|message| BrokerError::Schema { message })?;
         let mut slices = Vec::with_capacity(action_uids.len());
+        let mut whole = Vec::with_capacity(action_uids.len());
         for uid in &action_uids {
             let mut slice = [PolicySet::new(), PolicySet::new()];
+            let mut all = PolicySet::new();
             for policy in full.policies() {
                 let applies = match policy.action_constraint() {
                     ActionConstraint::Any => true,
@@ -140,6 +149,10 @@ impl Policies {
                     ActionConstraint::In(actions) => actions.contains(uid),
                 };
                 if applies {
+                    all.add(policy.clone())
+                        .map_err(|_| BrokerError::DuplicatePolicyId {
+                            id: policy.id().to_string(),
+                        })?;
                     let part = if reads_resource(policy) {
                         Part::Field
                     } else {
@@ -153,6 +166,7 @@ impl Policies {
                 }
             }
             slices.push(slice);
+            whole.push(all);
         }
         // The request parts of `view` and `reveal` give the same answer when
         // they hold the same policies and none reads `action`: a reveal
@@ -168,8 +182,17 @@ impl Policies {
             && !request_part(CedarAction::View)
                 .policies()
                 .any(|p| reads_var(p, "action"));
+        let field_part = |action: CedarAction| &slices[action as usize][Part::Field as usize];
+        let view_field_ids = ids(field_part(CedarAction::View));
+        let reveal_shares_view_field = field_part(CedarAction::Reveal)
+            .policies()
+            .filter(|p| view_field_ids.contains(&p.id().to_string()) && !reads_var(p, "action"))
+            .map(|p| p.id().to_string())
+            .collect();
         let policies = Policies {
             full,
+            whole,
+            reveal_shares_view_field,
             slices,
             reasons,
             schema,
@@ -252,6 +275,10 @@ impl Policies {
             .map(|parts| &parts[part as usize])
     }
 
+    pub(crate) fn whole_slice(&self, action: CedarAction) -> Option<&PolicySet> {
+        self.whole.get(action as usize)
+    }
+
     pub(crate) fn action_uid(&self, action: CedarAction) -> Option<&EntityUid> {
         self.action_uids.get(action as usize)
     }
@@ -330,5 +357,8 @@ mod tests {
                 .unwrap()
                 .reveal_shares_view_request_part
         );
+        let mut shared = Policies::defaults().unwrap().reveal_shares_view_field;
+        shared.sort();
+        assert_eq!(shared, ["approval_required", "field_not_needed"]);
     }
 }
