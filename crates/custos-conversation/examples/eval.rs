@@ -23,6 +23,22 @@ fn main() {
             .collect();
         let report = eval::evaluate_corpus(&lines, &guard, &config);
         println!("## {name}\n\n{}", report.to_markdown());
+        if held_out {
+            // Session-4 families (everyday messages, more KYC scams) apart
+            // from the earlier ones, so each can be compared over sessions.
+            for (part, session_4) in [
+                ("session 1-3 families", false),
+                ("session-4 families", true),
+            ] {
+                let subset: Vec<_> = lines
+                    .iter()
+                    .filter(|e| eval::is_session_4(e) == session_4)
+                    .copied()
+                    .collect();
+                let report = eval::evaluate_corpus(&subset, &guard, &config);
+                println!("### {name}, {part} only\n\n{}", report.to_markdown());
+            }
+        }
         if verbose && held_out {
             println!(
                 "missed:\n{}\n\nfalse flags:\n{}\n",
@@ -43,11 +59,21 @@ fn main() {
             let mut examples = Vec::new();
             for (set, text) in &lines {
                 let s = guard.score(text, Speaker::default(), 2.0).score;
-                let e = sets.entry(set.clone()).or_default();
-                e.0 += 1;
-                e.1 += u64::from(s >= config.suspicious_threshold);
-                e.2 += u64::from(s >= config.scam_threshold);
-                if set != "uci_sms_spam" && s >= config.suspicious_threshold && examples.len() < 40
+                let mut names = vec![set.clone()];
+                if set.starts_with("uci_sms_ham") {
+                    names.push("uci_sms_ham (both halves)".to_owned());
+                }
+                for name in names {
+                    let e = sets.entry(name).or_default();
+                    e.0 += 1;
+                    e.1 += u64::from(s >= config.suspicious_threshold);
+                    e.2 += u64::from(s >= config.scam_threshold);
+                }
+                // Never print held-out UCI ham lines: they are only counted.
+                if set != "uci_sms_spam"
+                    && set != eval::UCI_HAM_HELD_OUT
+                    && s >= config.suspicious_threshold
+                    && examples.len() < 40
                 {
                     examples.push(format!("{set} {s:.2} {text}"));
                 }

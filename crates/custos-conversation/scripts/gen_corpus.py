@@ -106,16 +106,22 @@ def noise(text, rng):
     return " ".join(words)
 
 from corpus_templates import SCAM, BENIGN, PREFIX, SUFFIX, SCOPE_SCAM, SCOPE_BENIGN  # noqa: E402
+from corpus_everyday import EVERYDAY, KYC_SCAM, extra_slots  # noqa: E402
 
-def emit(rng, rows, seen, lang, label, k, fam, per_family=PER_FAMILY):
-    # fam: (codes, sender_role, direction, channel, template)
+def emit(rng, rows, seen, lang, label, k, fam, per_family=PER_FAMILY, hold=None, extra=None, tag=""):
+    # fam: (codes, sender_role, direction, channel, template); `hold` (the
+    # family's index in its own table) decides the split when given, so one
+    # in four families of every appended table is held out; `extra` adds
+    # slots (drawn after the common ones).
     codes, role, direction, channel, template = fam
-    held_out = k % 4 == 3
+    held_out = (k if hold is None else hold) % 4 == 3
     split = "test" if held_out else "train"
-    family = f"{lang}.{label}.{k}"
+    family = f"{lang}.{label}.{tag}{k}"
     count = per_family if lang != "en" else per_family + 8
     for _ in range(count):
         v = slots(rng, lang)
+        if extra is not None:
+            v.update(extra(rng, lang))
         text = expand(template, rng, v)
         extra_codes = []
         if label == "scam" and role == "unknown" and rng.random() < 0.35:
@@ -162,6 +168,19 @@ def main():
                                     ("benign", BENIGN[lang], SCOPE_BENIGN[lang])):
             for j, fam in enumerate(extra):
                 emit(rng, rows, seen, lang, label, len(table) + j, fam, PER_FAMILY // 2)
+    # Session 4: everyday benign messages (family, friends, shopping,
+    # deliveries, travel; "wallet", "code", "key", "transfer" in their
+    # everyday sense) and more kyc_reverification_link scams; a third
+    # random stream; family names `{lang}.{label}.s4-{k}`, numbers continuing
+    # after the session-3 ones; one
+    # family in four of each new table (by its own index) is held out.
+    rng = random.Random(SEED + 2)
+    for lang in LANGS:
+        for label, table, extra_table in (("scam", SCAM[lang] + SCOPE_SCAM[lang], KYC_SCAM[lang]),
+                                          ("benign", BENIGN[lang] + SCOPE_BENIGN[lang], EVERYDAY[lang])):
+            for j, fam in enumerate(extra_table):
+                emit(rng, rows, seen, lang, label, len(table) + j, fam, 16, hold=j,
+                     extra=extra_slots, tag="s4-")
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, "w", encoding="utf-8") as f:
         for r in rows:

@@ -17,6 +17,20 @@ const RULE_FLOOR: f32 = 0.6;
 /// Highest score of a message whose only rules are context codes.
 const CONTEXT_ONLY_CAP: f32 = 0.75;
 
+/// A message already suspicious that carries an inducement *and* a context
+/// code (impersonation, authority, urgency, other app) of its own, or whose
+/// inducement rule the classifier agrees with on its own, is raised
+/// by this share of the remaining distance to 1, exactly as conversation
+/// state raises an inducement next to a context code
+/// (`state::conversation_risk`): `s + 0.6 (1 - s)`, so `s >= 0.5` reaches
+/// the scam verdict (0.8) on one message.
+const INDUCEMENT_WITH_CONTEXT: f32 = 0.6;
+
+/// The score from which [`INDUCEMENT_WITH_CONTEXT`] applies (the default
+/// suspicious threshold): messages below it stay below it, so the raise
+/// never adds a flag, only turns a `suspicious` message into a `scam`.
+const INDUCEMENT_WITH_CONTEXT_FROM: f32 = 0.5;
+
 /// Per-thread buffers of [`Guard::score`], reused across messages.
 #[derive(Default)]
 struct Scratch {
@@ -190,6 +204,20 @@ impl Guard {
         if context_only {
             score = score.min(CONTEXT_ONLY_CAP);
         }
+        // A message without a single letter (a number, a year, a price)
+        // asks for nothing; the customer's own digits are still compliance.
+        if !speaker.outbound && !normalized.chars().any(char::is_alphabetic) {
+            score = 0.0;
+        }
+        // An official agent naming their own team or warning about a risk
+        // is not impersonation or pressure (as in conversation state).
+        let own_context = !speaker.agent && hits.iter().any(|h| !h.negated && h.code.is_context());
+        // The same raise when the classifier, on its own, already calls a
+        // message with a strong rule a scam (two independent signals agree).
+        let model_agrees = model_score >= INDUCEMENT_WITH_CONTEXT_FROM;
+        if rule > 0.0 && (own_context || model_agrees) && score >= INDUCEMENT_WITH_CONTEXT_FROM {
+            score += (1.0 - score) * INDUCEMENT_WITH_CONTEXT;
+        }
         let mut top_words = Vec::new();
         if score >= explain_from
             && !hits
@@ -212,5 +240,106 @@ impl Guard {
             code_like_digits,
             top_words,
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    const CUSTOMER_INBOX: Speaker = Speaker {
+        agent: false,
+        outbound: false,
+    };
+    const AGENT: Speaker = Speaker {
+        agent: true,
+        outbound: false,
+    };
+
+    /// `(text, speaker, lowest score, highest score)`.
+    fn check(cases: &[(&str, Speaker, f32, f32)]) {
+        let guard = Guard::new().unwrap();
+        for (text, speaker, low, high) in cases {
+            let scored = guard.score(text, *speaker, 2.0);
+            assert!(
+                (*low..=*high).contains(&scored.score),
+                "{text:?}: {} not in {low}..={high} ({:?})",
+                scored.score,
+                scored.hits
+            );
+        }
+    }
+
+    #[test]
+    fn everyday_messages_are_not_flagged() {
+        check(&[
+            (
+                "can u send me the code for the wifi again?",
+                CUSTOMER_INBOX,
+                0.0,
+                0.49,
+            ),
+            (
+                "what's the wifi password? it's not on the router",
+                CUSTOMER_INBOX,
+                0.0,
+                0.49,
+            ),
+            (
+                "What's the door code? the buzzer doesn't work",
+                CUSTOMER_INBOX,
+                0.0,
+                0.49,
+            ),
+            ("645", CUSTOMER_INBOX, 0.0, 0.0),
+            ("'1963'", CUSTOMER_INBOX, 0.0, 0.0),
+        ]);
+    }
+
+    #[test]
+    fn inducement_with_impersonation_or_urgency_is_a_scam_alone() {
+        check(&[
+            (
+                "Hello, this is the Binance security team. Read me the 6-digit code we just sent to stop the withdrawal",
+                CUSTOMER_INBOX,
+                0.8,
+                1.0,
+            ),
+            (
+                "Your account will be frozen today, move your USDT to this safe wallet now",
+                CUSTOMER_INBOX,
+                0.8,
+                1.0,
+            ),
+            // Agent warnings stay clean: negated, and an agent's own team
+            // is not impersonation.
+            (
+                "This is the support team. We will never ask for your code, to move funds to a safe wallet or to install AnyDesk.",
+                AGENT,
+                0.0,
+                0.49,
+            ),
+        ]);
+    }
+
+    #[test]
+    fn the_raise_never_adds_a_flag() {
+        // Rule weight alone (0.6 x 0.8 = 0.48) with a context code and a
+        // model that does not agree stays below the suspicious threshold;
+        // an all-zero model isolates the rule floor.
+        let guard = Guard::with_model(Model::from_weights(8, -20.0, &[0.0; 256])).unwrap();
+        let scored = guard.score(
+            "This is the Binance security team, read me the code",
+            CUSTOMER_INBOX,
+            2.0,
+        );
+        assert!(scored.codes().any(|c| c == Code::OtpCode));
+        assert!(scored.codes().any(|c| c == Code::ImpersonationStaff));
+        assert!(
+            scored.score < INDUCEMENT_WITH_CONTEXT_FROM,
+            "{}",
+            scored.score
+        );
     }
 }

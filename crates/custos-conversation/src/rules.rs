@@ -341,6 +341,26 @@ const OTP_NOUNS: &[&str] = &[
 ];
 
 const OTP_VETO: &[&str] = &[
+    // Everyday codes that are not credentials (session 4).
+    "wifi",
+    "wi fi",
+    "door code",
+    "gate code",
+    "dress code",
+    "code for the gate",
+    "code for the door",
+    "code for the building",
+    "código del wifi",
+    "código del portal",
+    "código do portão",
+    "código do wifi",
+    "kapı kodu",
+    "mã cửa",
+    "код от домофона",
+    "код домофона",
+    "门禁",
+    "kode pintu",
+    "kode wifi",
     "error code",
     "referral code",
     "promo code",
@@ -521,6 +541,16 @@ const PASSWORD_NOUNS: &[&str] = &[
 ];
 
 const PASSWORD_VETO: &[&str] = &[
+    // The wifi password of a home or a café (session 4).
+    "wifi",
+    "wi fi",
+    "вайфа*",
+    "вай фа*",
+    // A pin on a map.
+    "drop me a pin",
+    "drop a pin",
+    "location pin",
+    "map pin",
     "forgot password",
     "reset your password",
     "reset password",
@@ -1240,6 +1270,35 @@ const KYC: &[&str] = &[
     "身份验证",
     "重新认证",
     "verifikasi",
+    // Re-submitting identity documents (session 4), with a link (LINK).
+    "re submit your id",
+    "resubmit your id",
+    "upload your id",
+    "identity documents",
+    "scan your passport",
+    "identity re verification",
+    "kyc level",
+    "sus documentos",
+    "vuelva a subir su dni",
+    "verificar su identidad de nuevo",
+    "seus documentos",
+    "reenvie seu rg",
+    "verificar a identidade de novo",
+    "belgelerinizi",
+    "kimliğinizi",
+    "pasaportunuzu",
+    "giấy tờ của bạn",
+    "tải lại cccd",
+    "xác minh danh tính lại",
+    "ваши документы",
+    "загрузите паспорт",
+    "пройти верификацию повторно",
+    "证件审核",
+    "重新上传身份证",
+    "重新扫描护照",
+    "dokumen anda",
+    "unggah ulang ktp",
+    "verifikasi identitas ulang",
 ];
 
 const LINK: &[&str] = &[
@@ -2245,6 +2304,29 @@ mod tests {
             &[("credential_request.otp_code", false)],
         );
         check("what is the error code you see?", &[]);
+        // Everyday codes and passwords (session 4 vetoes).
+        check("hey can u send me the code for the wifi again", &[]);
+        check("tell me the wi-fi password pls", &[]);
+        check("What's the gate code? I'm outside", &[]);
+        check("¿me pasas la clave del wifi?", &[]);
+        check("скинь пароль от вайфая", &[]);
+        check("把wifi密码发我一下", &[]);
+        check(
+            "Your documents were rejected. Re-submit your ID and a selfie at https://x-help.io/kyc",
+            &[("kyc_reverification_link", false)],
+        );
+        check(
+            "Загрузите паспорт и селфи заново по ссылке https://x-help.io/kyc",
+            &[("kyc_reverification_link", false)],
+        );
+        check(
+            "请通过链接重新上传身份证 https://x-help.io/kyc",
+            &[("kyc_reverification_link", false)],
+        );
+        check(
+            "tell me the code for the withdrawal",
+            &[("credential_request.otp_code", false)],
+        );
         check(
             "kurtarma ifadenizi ve kodlarınızı asla kimseyle paylaşmayın",
             &[],

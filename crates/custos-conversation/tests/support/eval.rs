@@ -50,6 +50,12 @@ pub struct CorpusReport {
     pub false_flags: Vec<String>,
 }
 
+/// A line of the session-4 families (`{lang}.{label}.s4-{k}`: everyday
+/// messages, more `kyc_reverification_link` scams).
+pub fn is_session_4(e: &Example) -> bool {
+    e.family.contains(".s4-")
+}
+
 pub fn evaluate_corpus(
     examples: &[&Example],
     guard: &Guard,
@@ -264,8 +270,32 @@ impl SimReport {
     }
 }
 
+/// The UCI SMS ham is split in two halves by a hash of the message text
+/// (FNV-1a 64, even = tuning, odd = held out), so identical messages (UCI
+/// has many) always fall in the same half and the split does not depend on
+/// the file's order. Rules and corpus templates may be tuned by looking at
+/// the tuning half; the held-out half is only measured. Nothing of either
+/// half is trained on.
+pub const UCI_HAM_TUNING: &str = "uci_sms_ham.tuning";
+pub const UCI_HAM_HELD_OUT: &str = "uci_sms_ham.held_out";
+
+pub fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xCBF2_9CE4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3)
+    })
+}
+
+pub fn uci_ham_half(text: &str) -> &'static str {
+    if fnv1a(text.trim()) % 2 == 0 {
+        UCI_HAM_TUNING
+    } else {
+        UCI_HAM_HELD_OUT
+    }
+}
+
 /// Public corpora installed by `scripts/install_public_corpora.sh` (UCI SMS
-/// ham and spam, chatterbot small talk) as `(set, text)`, one text per line,
+/// ham (as its two halves, see [`uci_ham_half`]) and spam, chatterbot small
+/// talk) as `(set, text)`, one text per line,
 /// if present: in `$CUSTOS_CORPORA`, else `<workspace>/target/corpora`
 /// (outside git), else the crate's `corpus/public` (older installs).
 pub fn public_negatives() -> Option<Vec<(String, String)>> {
@@ -287,11 +317,14 @@ pub fn public_negatives() -> Option<Vec<(String, String)>> {
         ("chatterbot", "chatterbot.txt"),
     ] {
         if let Ok(text) = std::fs::read_to_string(dir.join(file)) {
-            out.extend(
-                text.lines()
-                    .filter(|l| !l.trim().is_empty())
-                    .map(|l| (name.to_owned(), l.to_owned())),
-            );
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                let set = if name == "uci_sms_ham" {
+                    uci_ham_half(line)
+                } else {
+                    name
+                };
+                out.push((set.to_owned(), line.to_owned()));
+            }
         }
     }
     if out.is_empty() { None } else { Some(out) }
