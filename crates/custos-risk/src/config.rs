@@ -17,6 +17,10 @@ pub struct RiskConfig {
     pub geoip_path: Option<PathBuf>,
     /// A rules file replacing the embedded defaults (`rules/default.toml`).
     pub rules_path: Option<PathBuf>,
+    /// A candidate rules file run in shadow mode beside the live rules:
+    /// decisions stay the live ones, differences are counted and listed
+    /// ([`crate::Engine::shadow_report`]).
+    pub candidate_rules_path: Option<PathBuf>,
     /// Profiles kept; past this the least recently active are dropped.
     pub max_customers: usize,
     pub max_devices: usize,
@@ -81,6 +85,7 @@ impl Default for RiskConfig {
         RiskConfig {
             geoip_path: None,
             rules_path: None,
+            candidate_rules_path: None,
             max_customers: 2_000_000,
             max_devices: 12,
             max_networks: 12,

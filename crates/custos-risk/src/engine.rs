@@ -61,6 +61,52 @@ pub struct ShadowDiff {
     pub live_only: Vec<String>,
 }
 
+/// How many recent differences a [`ShadowReport`] keeps.
+pub const SHADOW_RECENT: usize = 100;
+
+/// Shadow mode on live traffic: every action the engine decided (and
+/// committed) while a candidate rule set was loaded, compared. Reset when a
+/// candidate is loaded or removed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ShadowReport {
+    /// The candidate's version; `None` when no candidate is loaded.
+    pub candidate_version: Option<String>,
+    /// The live rules' version when the report was taken.
+    pub live_version: String,
+    /// Event time of the first and the latest action compared.
+    pub first_ts: Option<EventTime>,
+    pub last_ts: Option<EventTime>,
+    /// Actions decided by both rule sets.
+    pub compared: u64,
+    /// Actions where the outcome or the rule codes differ.
+    pub differences: u64,
+    /// Differences by `live->candidate` outcome (e.g. `allow->hold`);
+    /// same-outcome differences (other rule codes) count under `hold->hold`.
+    pub by_outcome: std::collections::BTreeMap<String, u64>,
+    /// The latest differences, oldest first, at most [`SHADOW_RECENT`].
+    pub recent: std::collections::VecDeque<ShadowDiff>,
+}
+
+impl ShadowReport {
+    fn record(&mut self, evaluation: &Evaluation) {
+        let ts = evaluation.decision_ts;
+        self.first_ts.get_or_insert(ts);
+        self.last_ts = Some(ts);
+        self.compared += 1;
+        if let Some(diff) = &evaluation.shadow {
+            self.differences += 1;
+            *self
+                .by_outcome
+                .entry(format!("{}->{}", diff.live, diff.candidate))
+                .or_default() += 1;
+            if self.recent.len() == SHADOW_RECENT {
+                self.recent.pop_front();
+            }
+            self.recent.push_back(diff.clone());
+        }
+    }
+}
+
 /// The result of evaluating one action.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Evaluation {
@@ -69,6 +115,8 @@ pub struct Evaluation {
     pub geo: GeoResolution,
     /// Set when a candidate rule set is loaded and decided differently.
     pub shadow: Option<ShadowDiff>,
+    /// The action's event time.
+    pub decision_ts: EventTime,
 }
 
 /// A mark the engine keeps itself (for the HTTP path, where no pipeline
@@ -84,6 +132,7 @@ pub struct Engine {
     config: RiskConfig,
     rules: Arc<RuleSet>,
     candidate: Option<Arc<RuleSet>>,
+    shadow: ShadowReport,
     geo: Option<GeoIp>,
     profiles: Profiles,
     customers: HashMap<CustomerId, CustomerRecord>,
@@ -119,7 +168,8 @@ fn rank(d: &Decision) -> Vec<String> {
 
 impl Engine {
     /// Validates the config, loads the rules (`rules_path` or the embedded
-    /// defaults) and the GeoIP database (`geoip_path`, if set).
+    /// defaults), the shadow candidate (`candidate_rules_path`, if set) and
+    /// the GeoIP database (`geoip_path`, if set).
     pub fn new(config: RiskConfig) -> Result<Engine, EngineError> {
         config.validate()?;
         let rules = match &config.rules_path {
@@ -130,7 +180,13 @@ impl Engine {
             Some(path) => Some(GeoIp::open(path)?),
             None => None,
         };
-        Ok(Engine::with_parts(config, rules, geo))
+        let candidate = match &config.candidate_rules_path {
+            Some(path) => Some(RuleSet::from_path(path)?),
+            None => None,
+        };
+        let mut engine = Engine::with_parts(config, rules, geo);
+        engine.set_candidate(candidate);
+        Ok(engine)
     }
 
     /// An engine from ready parts (no IO).
@@ -140,6 +196,7 @@ impl Engine {
             config,
             rules: Arc::new(rules),
             candidate: None,
+            shadow: ShadowReport::default(),
             geo,
             profiles: Profiles::default(),
             customers: HashMap::new(),
@@ -164,8 +221,22 @@ impl Engine {
 
     /// Loads (or with `None` removes) a candidate rule set evaluated beside
     /// the live one: decisions stay the live ones, differences are reported.
+    /// The shadow report restarts.
     pub fn set_candidate(&mut self, candidate: Option<RuleSet>) {
+        self.shadow = ShadowReport {
+            candidate_version: candidate.as_ref().map(|c| c.version.clone()),
+            ..ShadowReport::default()
+        };
         self.candidate = candidate.map(Arc::new);
+    }
+
+    /// Shadow mode so far: what the candidate would have decided
+    /// differently on the actions decided since it was loaded.
+    pub fn shadow_report(&self) -> ShadowReport {
+        ShadowReport {
+            live_version: self.rules.version.clone(),
+            ..self.shadow.clone()
+        }
     }
 
     pub fn candidate(&self) -> Option<&Arc<RuleSet>> {
@@ -288,6 +359,7 @@ impl Engine {
             assessment,
             geo,
             shadow,
+            decision_ts: req.ts,
         }
     }
 
@@ -363,6 +435,9 @@ impl Engine {
         now: EventTime,
     ) -> (Evaluation, Vec<ProtectionRecord>) {
         let evaluation = self.evaluate(req, marks, now);
+        if self.candidate.is_some() {
+            self.shadow.record(&evaluation);
+        }
         let records = self.commit(req, &evaluation);
         (evaluation, records)
     }

@@ -32,7 +32,8 @@ pub use config::{FailAction, FailPolicy, RiskConfig, RiskConfigError};
 pub use decision::{Decision, Factor, Outcome, Protect, Reason};
 pub use detector::{ACTION_RISK, ActionRisk};
 pub use engine::{
-    Backtest, BacktestRow, Engine, EngineError, Evaluation, ShadowDiff, backtest, evaluate,
+    Backtest, BacktestRow, Engine, EngineError, Evaluation, SHADOW_RECENT, ShadowDiff,
+    ShadowReport, backtest, evaluate,
 };
 pub use geo::{GeoIp, GeoIpError, GeoResolution, Location};
 pub use profile::{ApiKeyDiff, Permissions, Profile, Profiles};

@@ -432,6 +432,32 @@ fn rules_swap_shadow_and_backtest() {
         diff.candidate_only,
         vec!["v1.rule.every_withdrawal".to_owned()]
     );
+    // Live traffic: decided (committed) actions feed the shadow report;
+    // evaluations alone (the HTTP preview) do not.
+    assert_eq!(engine.shadow_report().compared, 0);
+    let (decided, _) = engine.decide(&req, &[], at(1));
+    assert_eq!(decided.decision.outcome, Outcome::Allow);
+    let mut login = a.clone();
+    login.action = CustomerActionKind::Login;
+    let login_req = ActionRequest {
+        event_id: None,
+        ts: at(2),
+        action: &login,
+    };
+    engine.decide(&login_req, &[], at(2));
+    let report = engine.shadow_report();
+    assert_eq!(report.candidate_version.as_deref(), Some("strict-1"));
+    assert_eq!((report.compared, report.differences), (2, 1));
+    assert_eq!(report.by_outcome.get("allow->step_up"), Some(&1));
+    assert_eq!(report.recent.len(), 1);
+    assert_eq!(
+        (report.first_ts, report.last_ts),
+        (Some(at(1)), Some(at(2)))
+    );
+    engine.set_candidate(None);
+    assert_eq!(engine.shadow_report().compared, 0);
+    assert_eq!(engine.shadow_report().candidate_version, None);
+    engine.set_candidate(Some(strict.clone()));
     let old = engine.swap_rules(strict);
     assert_eq!(old.version, RuleSet::default_rules().unwrap().version);
     assert_eq!(

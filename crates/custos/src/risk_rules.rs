@@ -3,6 +3,11 @@
 //! `serve` shares between the pipeline and `POST /v1/actions/evaluate`. A
 //! file that does not parse is refused and the running rules stay. Both
 //! outcomes are written to the audit log.
+//!
+//! The same watcher runs shadow mode on live traffic
+//! (`[risk] candidate_rules_path`): a changed candidate file becomes the
+//! candidate evaluated beside the live rules (the shadow report restarts),
+//! a removed one ends shadow mode. `GET /v1/risk/shadow` reads the report.
 
 use custos_risk::{RiskHandle, RuleSet};
 use std::path::{Path, PathBuf};
@@ -20,13 +25,20 @@ pub struct RulesWatcher {
     pub path: PathBuf,
     pub risk: RiskHandle,
     pub audit: Option<Arc<Mutex<custos_audit::AuditLog>>>,
+    /// Watches the shadow candidate instead of the live rules.
+    pub candidate: bool,
 }
 
 impl RulesWatcher {
     fn record(&self, outcome: &str, detail: String) {
         let Some(log) = &self.audit else { return };
+        let kind = if self.candidate {
+            "risk_candidate_reload"
+        } else {
+            "risk_rules_reload"
+        };
         let entry = custos_audit::AuditEntry {
-            kind: "risk_rules_reload".to_owned(),
+            kind: kind.to_owned(),
             ts: crate::audit::now_rfc3339(),
             actor: "custos".to_owned(),
             subject_commitment: String::new(),
@@ -56,7 +68,20 @@ impl RulesWatcher {
                 continue;
             }
             seen = now;
+            if self.candidate && seen.is_none() {
+                self.risk.with(|r| r.engine_mut().set_candidate(None));
+                tracing::info!("shadow candidate removed; shadow mode off");
+                self.record("removed", "shadow mode off".to_owned());
+                continue;
+            }
             match RuleSet::from_path(&self.path) {
+                Ok(rules) if self.candidate => {
+                    let version = rules.version.clone();
+                    self.risk
+                        .with(|r| r.engine_mut().set_candidate(Some(rules)));
+                    tracing::info!(%version, "shadow candidate rules loaded");
+                    self.record("loaded", format!("candidate version `{version}`"));
+                }
                 Ok(rules) => {
                     let version = rules.version.clone();
                     self.risk.with(|r| r.engine_mut().swap_rules(rules));
@@ -99,6 +124,7 @@ mod tests {
                 path: path.clone(),
                 risk: risk.clone(),
                 audit: Some(log.clone()),
+                candidate: false,
             };
             let stop = stop.clone();
             std::thread::spawn(move || watcher.run(&stop))
@@ -133,5 +159,61 @@ mod tests {
         let entries = log.lock().unwrap().entries(0..2).unwrap();
         assert_eq!(entries[0].details["outcome"], "reloaded");
         assert_eq!(entries[1].details["outcome"], "refused");
+    }
+
+    #[test]
+    fn a_candidate_file_runs_in_shadow_and_its_removal_ends_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("candidate.toml");
+        let config = custos_risk::RiskConfig::default();
+        let risk = RiskHandle::new(custos_risk::ActionRisk::new(config.clone()).unwrap());
+        let _pipeline = risk.detector(custos_risk::ActionRisk::new(config).unwrap());
+        let signer = custos_audit::NoteSigner::from_seed("t.example/audit", [6; 32]).unwrap();
+        let log = Arc::new(Mutex::new(
+            custos_audit::AuditLog::open(&dir.path().join("audit.db"), "t.example/audit", signer)
+                .unwrap(),
+        ));
+        let stop = Arc::new(AtomicBool::new(false));
+        let watcher = {
+            let watcher = RulesWatcher {
+                path: path.clone(),
+                risk: risk.clone(),
+                audit: Some(log.clone()),
+                candidate: true,
+            };
+            let stop = stop.clone();
+            std::thread::spawn(move || watcher.run(&stop))
+        };
+        let wait_for = |n: u64| {
+            let deadline = std::time::Instant::now() + Duration::from_secs(20);
+            while log.lock().unwrap().size() < n {
+                assert!(std::time::Instant::now() < deadline, "no audit entry {n}");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        };
+        let candidate =
+            |risk: &RiskHandle| risk.with(|r| r.engine().shadow_report().candidate_version);
+        assert_eq!(candidate(&risk), None);
+        let strict = custos_risk::DEFAULT_RULES.replace(
+            "version = \"default-2025.1\"",
+            "version = \"strict-2026.11\"",
+        );
+        std::fs::write(&path, strict).unwrap();
+        wait_for(1);
+        assert_eq!(candidate(&risk).as_deref(), Some("strict-2026.11"));
+        assert_eq!(
+            risk.with(|r| r.engine().rules().version.clone()),
+            "default-2025.1",
+            "the live rules stay"
+        );
+        std::fs::remove_file(&path).unwrap();
+        wait_for(2);
+        assert_eq!(candidate(&risk), None);
+        stop.store(true, Ordering::SeqCst);
+        watcher.join().unwrap();
+        let entries = log.lock().unwrap().entries(0..2).unwrap();
+        assert_eq!(entries[0].kind, "risk_candidate_reload");
+        assert_eq!(entries[0].details["outcome"], "loaded");
+        assert_eq!(entries[1].details["outcome"], "removed");
     }
 }
