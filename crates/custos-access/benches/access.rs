@@ -58,6 +58,9 @@ impl FactsSource for Fixture {
     fn countermeasures(&self, _: &AgentId) -> Result<Vec<ResponseAction>, FactsError> {
         Ok(Vec::new())
     }
+    fn lead_of(&self, _: &AgentId) -> Result<Option<AgentId>, FactsError> {
+        Ok(None)
+    }
 }
 
 fn secret_of(uri: &str) -> TotpSecret {
@@ -128,7 +131,13 @@ fn bench(c: &mut Criterion) {
         max_budget: u32::MAX,
         ..GrantPolicy::default()
     };
-    let approvals = Approvals::new(store.clone(), step_up_store.clone(), vault.clone(), policy);
+    let approvals = Approvals::new(
+        store.clone(),
+        step_up_store.clone(),
+        vault.clone(),
+        Arc::new(Fixture),
+        policy,
+    );
     let step_ups = StepUps::new(
         step_up_store,
         SealingKey::from_bytes([7; 32]),

@@ -40,6 +40,18 @@ pub enum GrantError {
     /// The approver has not completed a step-up recently enough.
     #[error("the approver needs a fresh step-up")]
     ApproverStepUpNeeded,
+    /// The approver is the requester's lead, or a lead above them
+    /// ([`crate::GrantPolicy::forbid_lead_chain`]).
+    #[error("the approver is in the requester's lead chain")]
+    ApproverInLeadChain,
+    /// A countermeasure is in force on the approver (`suspend_access`,
+    /// `require_approval` or `step_up`).
+    #[error("the approver is under the countermeasure `{action}`")]
+    ApproverUnderCountermeasure { action: &'static str },
+    /// The directory (lead chain, countermeasures) cannot be read: the
+    /// approval is refused rather than decided blind.
+    #[error("approval refused: {0}")]
+    Facts(#[from] FactsError),
     /// The grant is not in the state the operation needs.
     #[error("grant `{grant}` is `{status}`, the operation needs `{expected}`")]
     WrongStatus {
@@ -69,6 +81,10 @@ impl GrantError {
             GrantError::SelfApproval => "self_approval",
             GrantError::NotAnApprover { .. } => "not_an_approver",
             GrantError::ApproverStepUpNeeded => "approver_step_up_needed",
+            GrantError::ApproverInLeadChain => "approver_in_lead_chain",
+            GrantError::ApproverUnderCountermeasure { .. } => "approver_under_countermeasure",
+            GrantError::Facts(FactsError::Unavailable(_)) => "facts_unavailable",
+            GrantError::Facts(FactsError::Invalid(_)) => "directory_invalid",
             GrantError::WrongStatus { .. } => "wrong_status",
             GrantError::Expired { .. } => "grant_expired",
             GrantError::BudgetExhausted { .. } => "budget_exhausted",
@@ -170,6 +186,12 @@ mod tests {
             }
             .to_string(),
             GrantError::ApproverStepUpNeeded.to_string(),
+            GrantError::ApproverInLeadChain.to_string(),
+            GrantError::ApproverUnderCountermeasure {
+                action: "suspend_access",
+            }
+            .to_string(),
+            GrantError::Facts(FactsError::Invalid("lead chain".into())).to_string(),
             GrantError::WrongStatus {
                 grant: "gr-1".into(),
                 status: "approved",

@@ -29,6 +29,70 @@ pub trait FactsSource: Send + Sync {
     /// Countermeasures in force on `agent` (see
     /// `custos_broker::Facts::countermeasures_on`).
     fn countermeasures(&self, agent: &AgentId) -> Result<Vec<ResponseAction>, FactsError>;
+    /// The agent's direct lead (the `lead_id` extension of the agent's
+    /// directory record, see [`agent_lead_from_record`]); `None` for an
+    /// agent with no lead or no record. No default: a source that cannot
+    /// tell would silently let a lead approve their report's reveals.
+    fn lead_of(&self, agent: &AgentId) -> Result<Option<AgentId>, FactsError>;
+}
+
+/// The longest lead chain walked (lead, lead's lead, ...). A longer one is
+/// a directory error: approvals are refused until it is fixed.
+pub const MAX_LEAD_CHAIN: usize = 32;
+
+/// The requester's lead chain: their lead, that lead's lead, and so on,
+/// nearest first. Stops at an agent without a lead or at a cycle (a lead
+/// already in the chain, or the agent themself, compared by
+/// [`crate::agent_key`]); more than [`MAX_LEAD_CHAIN`] leads is
+/// [`FactsError::Invalid`].
+pub fn lead_chain(facts: &dyn FactsSource, agent: &AgentId) -> Result<Vec<AgentId>, FactsError> {
+    let mut seen = vec![crate::ids::agent_key(agent.as_str())];
+    let mut chain = Vec::new();
+    let mut current = agent.clone();
+    while let Some(lead) = facts.lead_of(&current)? {
+        let key = crate::ids::agent_key(lead.as_str());
+        if seen.contains(&key) {
+            break;
+        }
+        if chain.len() == MAX_LEAD_CHAIN {
+            return Err(FactsError::Invalid(format!(
+                "the lead chain of `{agent}` is longer than {MAX_LEAD_CHAIN}"
+            )));
+        }
+        seen.push(key);
+        chain.push(lead.clone());
+        current = lead;
+    }
+    Ok(chain)
+}
+
+/// The `lead_id` extension field of an `agent` directory record: the
+/// agent's direct lead. The v1 contract has no such field; the core parser
+/// keeps unknown fields in the raw text, so it is read from there. Absent
+/// or `null` is `None`; anything but an agent id string is
+/// [`FactsError::Invalid`] (approvals then fail closed).
+pub fn agent_lead_from_record(raw: &str) -> Result<Option<AgentId>, FactsError> {
+    #[derive(serde::Deserialize)]
+    struct LeadField {
+        #[serde(default)]
+        lead_id: Option<serde_json::Value>,
+    }
+    let record: LeadField = serde_json::from_str(raw).map_err(|e| {
+        FactsError::Invalid(format!(
+            "agent record does not parse at line {} column {}",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    match record.lead_id {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(id)) => AgentId::parse(&id).map(Some).map_err(|_| {
+            FactsError::Invalid("`lead_id` of an agent record is not an agent id".into())
+        }),
+        Some(_) => Err(FactsError::Invalid(
+            "`lead_id` of an agent record is not a string".into(),
+        )),
+    }
 }
 
 /// The broker's agent facts from an `agent` directory record (the JSON of
@@ -102,6 +166,19 @@ mod tests {
         .unwrap();
         assert!(no_customer.is_none());
         assert!(agent_facts_from_record("{").is_err());
+        let lead = |raw: &str| agent_lead_from_record(raw);
+        assert_eq!(
+            lead(r#"{"type":"agent","agent_id":"a-1","lead_id":"l-7","team":"t","role":"r"}"#)
+                .unwrap()
+                .unwrap()
+                .as_str(),
+            "l-7"
+        );
+        assert_eq!(lead(r#"{"type":"agent","agent_id":"a-1"}"#).unwrap(), None);
+        assert_eq!(lead(r#"{"type":"agent","lead_id":null}"#).unwrap(), None);
+        assert!(lead(r#"{"type":"agent","lead_id":7}"#).is_err());
+        assert!(lead(r#"{"type":"agent","lead_id":""}"#).is_err());
+        assert!(lead("{").is_err());
         assert!(
             agent_facts_from_record(
                 r#"{"type":"ticket","ts":"2025-01-01T00:00:00Z","ticket_id":"t-1","status":"opened"}"#

@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use custos_broker::{GrantStatus, STEP_UP_MAX_AGE};
+use custos_core::alert::ResponseAction;
 use custos_core::event::FieldClass;
 use custos_core::id::{AgentId, CustomerId, TicketId};
 use custos_core::time::{EventTime, Span};
@@ -16,6 +17,7 @@ use serde::Serialize;
 
 use crate::audit::{AuditRecord, customer_ref};
 use crate::error::GrantError;
+use crate::facts::{FactsSource, lead_chain};
 use crate::ids::{GrantId, agent_key, valid_reason_code};
 use crate::store::{GrantRecord, GrantStore, StepUpStore, Transition, status_str};
 
@@ -35,11 +37,24 @@ pub struct GrantPolicy {
     /// Reveals per grant when the request names none.
     pub default_budget: u32,
     pub max_budget: u32,
+    /// Refuse approvers in the requester's lead chain (their lead, that
+    /// lead's lead, ...), read with [`FactsSource::lead_of`].
+    pub forbid_lead_chain: bool,
 }
 
+/// Countermeasures that bar an agent from approving: an approver the
+/// behaviour analytics suspended, put under approval or asked to step up
+/// again is not trusted to vouch for someone else.
+pub const BARRING_COUNTERMEASURES: [ResponseAction; 3] = [
+    ResponseAction::SuspendAccess,
+    ResponseAction::RequireApproval,
+    ResponseAction::StepUp,
+];
+
 impl Default for GrantPolicy {
-    /// Leads, supervisors, security and admins approve; 15 minutes (at most
-    /// an hour); 3 reveals (at most 20).
+    /// Leads, supervisors, security and admins approve, never in the
+    /// requester's lead chain; 15 minutes (at most an hour); 3 reveals (at
+    /// most 20).
     fn default() -> GrantPolicy {
         GrantPolicy {
             approver_roles: ["support_lead", "lead", "supervisor", "security", "admin"]
@@ -49,6 +64,7 @@ impl Default for GrantPolicy {
             max_ttl: Span::from_hours(1),
             default_budget: 3,
             max_budget: 20,
+            forbid_lead_chain: true,
         }
     }
 }
@@ -70,6 +86,26 @@ pub struct RevealRequest {
     pub reveal_budget: Option<u32>,
 }
 
+/// A directory agent the caller offers as a possible approver.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApproverCandidate {
+    pub agent: AgentId,
+    /// The agent's directory role.
+    pub role: String,
+}
+
+/// An agent who may approve a grant now, and whether they could do so at
+/// once: approving also needs a step-up within [`STEP_UP_MAX_AGE`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EligibleApprover {
+    pub agent: AgentId,
+    pub role: String,
+    /// Enrolled for TOTP step-up.
+    pub enrolled: bool,
+    /// Holds a step-up fresh enough to approve now.
+    pub fresh_step_up: bool,
+}
+
 /// A state change and the record the caller appends to the audit log.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct GrantChange {
@@ -84,6 +120,7 @@ pub struct Approvals {
     grants: Arc<dyn GrantStore>,
     step_ups: Arc<dyn StepUpStore>,
     vault: Arc<Vault>,
+    facts: Arc<dyn FactsSource>,
     policy: GrantPolicy,
 }
 
@@ -97,16 +134,20 @@ impl std::fmt::Debug for Approvals {
 }
 
 impl Approvals {
+    /// `facts` answers the approver's lead chain and countermeasures (the
+    /// same source the access service reads).
     pub fn new(
         grants: Arc<dyn GrantStore>,
         step_ups: Arc<dyn StepUpStore>,
         vault: Arc<Vault>,
+        facts: Arc<dyn FactsSource>,
         policy: GrantPolicy,
     ) -> Approvals {
         Approvals {
             grants,
             step_ups,
             vault,
+            facts,
             policy,
         }
     }
@@ -179,10 +220,13 @@ impl Approvals {
     }
 
     /// Approves a pending grant. `approver_role` is the approver's directory
-    /// role, looked up by the caller. Refused for the requester (any
-    /// spelling of the id), a role not in [`GrantPolicy::approver_roles`],
-    /// or an approver without a step-up in the last
-    /// [`STEP_UP_MAX_AGE`].
+    /// role, looked up by the caller. Refused, in this order, for the
+    /// requester (any spelling of the id), a role not in
+    /// [`GrantPolicy::approver_roles`], an approver in the requester's lead
+    /// chain ([`GrantPolicy::forbid_lead_chain`]), one under a
+    /// [`BARRING_COUNTERMEASURES`] countermeasure, or one without a step-up
+    /// in the last [`STEP_UP_MAX_AGE`]. A directory that cannot be read
+    /// refuses too ([`GrantError::Facts`]).
     pub fn approve(
         &self,
         id: &GrantId,
@@ -192,6 +236,20 @@ impl Approvals {
     ) -> Result<GrantChange, GrantError> {
         let grant = self.pending(id)?;
         self.check_decider(&grant, approver, approver_role)?;
+        if self.policy.forbid_lead_chain {
+            let approver_key = agent_key(approver.as_str());
+            if lead_chain(self.facts.as_ref(), &grant.requester)?
+                .iter()
+                .any(|lead| agent_key(lead.as_str()) == approver_key)
+            {
+                return Err(GrantError::ApproverInLeadChain);
+            }
+        }
+        if let Some(action) = barring_countermeasure(&self.facts.countermeasures(approver)?) {
+            return Err(GrantError::ApproverUnderCountermeasure {
+                action: action.as_str(),
+            });
+        }
         let fresh = self
             .step_ups
             .step_up_at(approver)?
@@ -273,6 +331,55 @@ impl Approvals {
         Ok(changes)
     }
 
+    /// Of `candidates` (directory agents with their roles, as the caller
+    /// pages through the directory), those who may approve the pending
+    /// grant `id` now: an approving role, not the requester (by
+    /// [`agent_key`]), not in the requester's lead chain (when
+    /// [`GrantPolicy::forbid_lead_chain`]), and under no
+    /// [`BARRING_COUNTERMEASURES`] countermeasure; each with whether they
+    /// are enrolled for step-up and hold a fresh one. In candidate order.
+    /// The same rules as [`Approvals::approve`], so an approval by a listed
+    /// agent with a fresh step-up succeeds unless the state changes.
+    pub fn eligible_approvers(
+        &self,
+        id: &GrantId,
+        candidates: &[ApproverCandidate],
+        now: EventTime,
+    ) -> Result<Vec<EligibleApprover>, GrantError> {
+        let grant = self.pending(id)?;
+        let requester_key = agent_key(grant.requester.as_str());
+        let chain: Vec<String> = if self.policy.forbid_lead_chain {
+            lead_chain(self.facts.as_ref(), &grant.requester)?
+                .iter()
+                .map(|lead| agent_key(lead.as_str()))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut eligible = Vec::new();
+        for candidate in candidates {
+            let key = agent_key(candidate.agent.as_str());
+            if key == requester_key || chain.contains(&key) || !self.approving(&candidate.role) {
+                continue;
+            }
+            if barring_countermeasure(&self.facts.countermeasures(&candidate.agent)?).is_some() {
+                continue;
+            }
+            let state = self.step_ups.step_up_state(&candidate.agent)?;
+            let fresh_step_up = state
+                .as_ref()
+                .and_then(|s| s.step_up_at)
+                .is_some_and(|at| at <= now && now.since(at) <= STEP_UP_MAX_AGE);
+            eligible.push(EligibleApprover {
+                agent: candidate.agent.clone(),
+                role: candidate.role.clone(),
+                enrolled: state.is_some(),
+                fresh_step_up,
+            });
+        }
+        Ok(eligible)
+    }
+
     /// The approvals inbox: pending grants, oldest first.
     pub fn pending_grants(&self, limit: usize) -> Result<Vec<GrantRecord>, GrantError> {
         Ok(self.grants.pending_grants(limit)?)
@@ -329,18 +436,21 @@ impl Approvals {
         if agent_key(approver.as_str()) == agent_key(grant.requester.as_str()) {
             return Err(GrantError::SelfApproval);
         }
-        let role = approver_role.trim().to_lowercase();
-        if !self
-            .policy
-            .approver_roles
-            .iter()
-            .any(|r| r.trim().to_lowercase() == role)
-        {
+        if !self.approving(approver_role) {
             return Err(GrantError::NotAnApprover {
                 role: approver_role.chars().take(64).collect(),
             });
         }
         Ok(())
+    }
+
+    /// Whether `role` is one of [`GrantPolicy::approver_roles`].
+    fn approving(&self, role: &str) -> bool {
+        let role = role.trim().to_lowercase();
+        self.policy
+            .approver_roles
+            .iter()
+            .any(|r| r.trim().to_lowercase() == role)
     }
 
     fn apply(
@@ -386,6 +496,13 @@ impl Approvals {
         });
         record
     }
+}
+
+fn barring_countermeasure(in_force: &[ResponseAction]) -> Option<ResponseAction> {
+    in_force
+        .iter()
+        .copied()
+        .find(|action| BARRING_COUNTERMEASURES.contains(action))
 }
 
 fn check_reason(reason: &str) -> Result<(), GrantError> {

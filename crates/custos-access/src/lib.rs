@@ -20,6 +20,7 @@ mod error;
 mod facts;
 mod grants;
 mod ids;
+mod live;
 mod pg;
 mod reload;
 mod seal;
@@ -33,9 +34,18 @@ pub use crate::audit::AuditRecord;
 pub use crate::error::{
     AccessError, AccessStoreError, FactsError, GrantError, ReloadError, StepUpError,
 };
-pub use crate::facts::{FactsSource, agent_facts_from_record, ticket_facts_from_record};
-pub use crate::grants::{Approvals, GrantChange, GrantPolicy, MAX_PURPOSE_CHARS, RevealRequest};
+pub use crate::facts::{
+    FactsSource, MAX_LEAD_CHAIN, agent_facts_from_record, agent_lead_from_record, lead_chain,
+    ticket_facts_from_record,
+};
+pub use crate::grants::{
+    Approvals, ApproverCandidate, BARRING_COUNTERMEASURES, EligibleApprover, GrantChange,
+    GrantPolicy, MAX_PURPOSE_CHARS, RevealRequest,
+};
 pub use crate::ids::{GrantId, agent_key};
+pub use crate::live::{
+    LIVE_CONTACT_CAPACITY, LIVE_CONTACT_SKEW, LIVE_CONTACT_WINDOW, LiveContacts,
+};
 pub use crate::pg::{DEFAULT_SCHEMA, PostgresAccessStore};
 pub use crate::reload::BrokerHandle;
 pub use crate::seal::{SEALING_KEY_LEN, SealingKey};

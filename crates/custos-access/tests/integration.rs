@@ -45,6 +45,7 @@ macro_rules! conformance {
 conformance!(
     request_then_approve_by_a_lead_with_step_up,
     self_approval_is_refused_in_any_spelling,
+    the_requesters_lead_chain_may_not_approve,
     approver_needs_an_approving_role_and_a_fresh_step_up,
     decided_grants_cannot_be_decided_again,
     budget_is_spent_all_or_nothing,

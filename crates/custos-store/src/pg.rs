@@ -92,6 +92,13 @@ const DIRECTORY_CURRENT: &str = "SELECT c.ts_micros, c.seq, e.raw
      FROM directory_current c JOIN events e ON e.seq = c.seq
      WHERE c.kind = $1::text AND c.id = $2::text";
 
+/// `COLLATE "C"`: byte order whatever the database's collation, so pages
+/// follow the same order as SQLite's.
+const DIRECTORY_LIST: &str = "SELECT c.id, c.ts_micros, c.seq, e.raw
+     FROM directory_current c JOIN events e ON e.seq = c.seq
+     WHERE c.kind = $1::text AND ($2::text IS NULL OR c.id COLLATE \"C\" > $2::text COLLATE \"C\")
+     ORDER BY c.id COLLATE \"C\" LIMIT $3::bigint";
+
 const DIRECTORY_HISTORY: &str = "SELECT h.ts_micros, h.seq, e.raw
      FROM directory_history h JOIN events e ON e.seq = h.seq
      WHERE h.kind = $1::text AND h.id = $2::text
@@ -576,6 +583,43 @@ impl Store for PostgresStore {
         let versions =
             self.directory_versions(DIRECTORY_CURRENT, "read a directory entry", kind, id)?;
         Ok(versions.into_iter().next())
+    }
+
+    fn directory_list(
+        &self,
+        kind: DirectoryKind,
+        after_id: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<DirectoryRecord>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let limit = limit_to_sql(limit);
+        let rows = self.run(&self.reader, "list a directory", |client, statements| {
+            let statement = prepared(client, statements, DIRECTORY_LIST)?;
+            let rows = client.query(&statement, &[&kind.as_str(), &after_id, &limit])?;
+            let mut records = Vec::with_capacity(rows.len());
+            for row in rows {
+                records.push((
+                    row.try_get::<_, String>(0)?,
+                    row.try_get::<_, i64>(1)?,
+                    row.try_get::<_, i64>(2)?,
+                    row.try_get::<_, String>(3)?,
+                ));
+            }
+            Ok(records)
+        })?;
+        rows.into_iter()
+            .map(|(id, ts_micros, seq, raw)| {
+                Ok(DirectoryRecord {
+                    kind,
+                    id,
+                    ts_micros,
+                    seq: seq_from_sql(seq)?,
+                    raw,
+                })
+            })
+            .collect()
     }
 
     fn directory_history(

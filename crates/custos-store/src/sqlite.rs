@@ -502,6 +502,54 @@ impl Store for SqliteStore {
             .transpose()
     }
 
+    fn directory_list(
+        &self,
+        kind: DirectoryKind,
+        after_id: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<DirectoryRecord>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let context = "list a directory";
+        let connection = lock(&self.reader);
+        // SQLite compares TEXT with BINARY collation: byte order, as the
+        // primary key (kind, id) is sorted, so this walks the index.
+        let mut statement = connection
+            .prepare_cached(
+                "SELECT c.id, c.ts_micros, c.seq, e.raw
+                 FROM directory_current c JOIN events e ON e.seq = c.seq
+                 WHERE c.kind = ?1 AND (?2 IS NULL OR c.id > ?2)
+                 ORDER BY c.id LIMIT ?3",
+            )
+            .map_err(|e| sql_error(context, e))?;
+        let rows = statement
+            .query_map(
+                params![kind.as_str(), after_id, limit_to_sql(limit)],
+                |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, i64>(1)?,
+                        row.get::<_, i64>(2)?,
+                        row.get::<_, String>(3)?,
+                    ))
+                },
+            )
+            .map_err(|e| sql_error(context, e))?;
+        let mut records = Vec::new();
+        for row in rows {
+            let (id, ts_micros, seq, raw) = row.map_err(|e| sql_error(context, e))?;
+            records.push(DirectoryRecord {
+                kind,
+                id,
+                ts_micros,
+                seq: seq_from_sql(seq)?,
+                raw,
+            });
+        }
+        Ok(records)
+    }
+
     fn directory_history(
         &self,
         kind: DirectoryKind,

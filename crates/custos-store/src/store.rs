@@ -47,6 +47,17 @@ pub trait Store: Send + Sync {
         id: &str,
     ) -> Result<Option<DirectoryRecord>, StoreError>;
 
+    /// The current records of one kind, ascending by id in byte order (so
+    /// both backends page alike), after `after_id` (exclusive) when given,
+    /// at most `limit` of them (none when `limit` is 0). Page by passing the
+    /// last id of a page as the next `after_id`.
+    fn directory_list(
+        &self,
+        kind: DirectoryKind,
+        after_id: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<DirectoryRecord>, StoreError>;
+
     /// Every record ever appended for one directory entry, ascending by
     /// `(ts_micros, seq)`.
     fn directory_history(

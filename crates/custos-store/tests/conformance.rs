@@ -58,6 +58,7 @@ conformance!(
     events_round_trip_byte_for_byte,
     read_events_pages_in_sequence_order,
     directory_current_keeps_the_latest_event_time,
+    directory_list_pages_current_records_by_id,
     alerts_round_trip_with_their_own_sequence,
     alert_filters_select_exactly_the_matches,
     alert_pages_visit_every_match_once,

@@ -18,7 +18,10 @@
 //! - every grant decision the crate accepts must be one the rules allow
 //!   (and the other way round): approval only of a pending grant, by a
 //!   different person (compared by `agent_key`), whose directory role
-//!   approves, with a step-up in the last five minutes;
+//!   approves, who is not in the requester's lead chain (lead, lead's lead,
+//!   ... through a cycle), under no countermeasure, with a step-up in the
+//!   last five minutes; and the listing of eligible approvers names exactly
+//!   the people the same rules allow;
 //! - every step-up the crate accepts matches a code of a time step within
 //!   the window and later than the last one accepted;
 //! - after every access, every revealed sensitive field (and every revealed
@@ -39,9 +42,9 @@ use std::sync::{Arc, Mutex};
 
 use custos_access::totp::{TotpSecret, matching_step, time_step, totp};
 use custos_access::{
-    AccessOutcome, AccessService, Approvals, BrokerHandle, FactsError, FactsSource, GrantId,
-    GrantPolicy, GrantStore, RevealRequest, SqliteAccessStore, StepUpPolicy, StepUpStore, StepUps,
-    agent_key,
+    AccessOutcome, AccessService, Approvals, ApproverCandidate, BrokerHandle, FactsError,
+    FactsSource, GrantId, GrantPolicy, GrantStore, RevealRequest, SqliteAccessStore, StepUpPolicy,
+    StepUpStore, StepUps, agent_key,
 };
 use custos_broker::{
     AccessRequest, AgentFacts, Broker, GrantStatus, Outcome, STEP_UP_MAX_AGE, TicketFacts,
@@ -69,6 +72,42 @@ const PEOPLE: &[(&str, &str)] = &[
     ("s-1", "security"),
 ];
 const LEAD: usize = 2;
+
+/// Reporting lines (exact ids, as the directory keys them): `a-1` reports
+/// to `l-1`; `a-2` to `n-1`, who reports to `s-1`, who reports to `n-1` (a
+/// cycle). So `l-1` may not approve for `a-1`, and `s-1` not for `a-2`.
+const LEADS: &[(&str, &str)] = &[
+    ("a-1", "l-1"),
+    ("a-2", "n-1"),
+    ("n-1", "s-1"),
+    ("s-1", "n-1"),
+];
+
+fn lead_of(id: &str) -> Option<&'static str> {
+    LEADS
+        .iter()
+        .find(|(who, _)| *who == id)
+        .map(|(_, lead)| *lead)
+}
+
+/// The model's lead chain of `requester`: exact-id lookups, stopped at a
+/// cycle (by `agent_key`).
+fn in_lead_chain(requester: &AgentId, approver: &AgentId) -> bool {
+    let mut seen = vec![agent_key(requester.as_str())];
+    let mut current = requester.as_str().to_owned();
+    while let Some(lead) = lead_of(&current) {
+        let key = agent_key(lead);
+        if seen.contains(&key) {
+            break;
+        }
+        if key == agent_key(approver.as_str()) {
+            return true;
+        }
+        seen.push(key);
+        current = lead.to_owned();
+    }
+    false
+}
 
 const CUSTOMERS: &[&str] = &["c-1", "c-2"];
 
@@ -241,6 +280,9 @@ impl FactsSource for World {
             .get(id)
             .cloned()
             .unwrap_or_default())
+    }
+    fn lead_of(&self, id: &AgentId) -> Result<Option<AgentId>, FactsError> {
+        Ok(lead_of(id.as_str()).map(agent))
     }
 }
 
@@ -477,6 +519,7 @@ struct Stats {
     accesses: AtomicU64,
     approvals: AtomicU64,
     self_approvals_refused: AtomicU64,
+    lead_chain_refused: AtomicU64,
     sensitive_reveals: AtomicU64,
     refused_reveals: AtomicU64,
 }
@@ -520,6 +563,7 @@ impl System {
                 grants,
                 step_ups.clone(),
                 vault.clone(),
+                world.clone(),
                 GrantPolicy::default(),
             ),
             step_ups: StepUps::new(step_ups, sealing_key(), StepUpPolicy::default()),
@@ -627,19 +671,71 @@ fn apply(sys: &mut System, model: &mut Model, op: &Op, stats: &Stats) -> Result<
             let approver = by.map_or_else(|| agent(PEOPLE[LEAD].0), Who::id);
             let same_person = agent_key(approver.as_str()) == agent_key(g.requester.as_str());
             let stepped_up = fresh(model.step_up_at.get(approver.as_str()).copied(), now);
-            let allowed = g.status == GrantStatus::Pending
+            let in_chain = in_lead_chain(&g.requester, &approver);
+            // Countermeasures are looked up by exact id, as the directory.
+            let countered = |id: &AgentId| {
+                person_exactly(id)
+                    .is_some_and(|p| model.countermeasures.get(&p).is_some_and(|c| !c.is_empty()))
+            };
+            let under_countermeasure = countered(&approver);
+            let pending = g.status == GrantStatus::Pending;
+            if pending {
+                // The listing names exactly whom the rules allow (stepped
+                // up or not), flagging a fresh step-up.
+                let candidates: Vec<ApproverCandidate> = PEOPLE
+                    .iter()
+                    .map(|(id, role)| ApproverCandidate {
+                        agent: agent(id),
+                        role: (*role).to_owned(),
+                    })
+                    .collect();
+                let listed = sys
+                    .approvals
+                    .eligible_approvers(&g.id, &candidates, now)
+                    .map_err(|e| TestCaseError::fail(format!("listing approvers: {e}")))?;
+                let expected: Vec<(String, bool)> = candidates
+                    .iter()
+                    .filter(|c| {
+                        agent_key(c.agent.as_str()) != agent_key(g.requester.as_str())
+                            && eligible(&c.agent)
+                            && !in_lead_chain(&g.requester, &c.agent)
+                            && !countered(&c.agent)
+                    })
+                    .map(|c| {
+                        (
+                            c.agent.to_string(),
+                            fresh(model.step_up_at.get(c.agent.as_str()).copied(), now),
+                        )
+                    })
+                    .collect();
+                let got: Vec<(String, bool)> = listed
+                    .iter()
+                    .map(|a| (a.agent.to_string(), a.fresh_step_up))
+                    .collect();
+                prop_assert_eq!(got, expected, "eligible approvers of {:?}", g.requester);
+            }
+            let allowed = pending
                 && !same_person
                 && eligible(&approver)
+                && !in_chain
+                && !under_countermeasure
                 && stepped_up;
             let result = sys
                 .approvals
                 .approve(&g.id, &approver, role_of(&approver), now);
-            if same_person && g.status == GrantStatus::Pending {
+            if same_person && pending {
                 prop_assert_eq!(
                     result.as_ref().err(),
                     Some(&custos_access::GrantError::SelfApproval)
                 );
                 stats.self_approvals_refused.fetch_add(1, Ordering::Relaxed);
+            }
+            if pending && !same_person && eligible(&approver) && in_chain {
+                prop_assert_eq!(
+                    result.as_ref().err(),
+                    Some(&custos_access::GrantError::ApproverInLeadChain)
+                );
+                stats.lead_chain_refused.fetch_add(1, Ordering::Relaxed);
             }
             prop_assert_eq!(
                 result.is_ok(),
@@ -996,6 +1092,12 @@ fn check_access(
         "approved by {:?}, no approving role",
         approver
     );
+    prop_assert!(
+        !in_lead_chain(&g.requester, approver),
+        "approved by {:?}, in the lead chain of {:?}",
+        approver,
+        g.requester
+    );
     prop_assert!(g.approver_stepped_up, "approved without a step-up");
     if needing.iter().any(|&f| sensitive(f)) {
         prop_assert!(
@@ -1042,11 +1144,12 @@ fn no_sequence_reveals_a_sensitive_field_without_a_second_eligible_person() {
     let count = |c: &AtomicU64| c.load(Ordering::Relaxed);
     eprintln!(
         "property: {} cases, {} accesses, {} approvals, {} self-approvals refused, \
-         {} sensitive fields revealed, {} refused, in {:.1?}",
+         {} lead-chain approvals refused, {} sensitive fields revealed, {} refused, in {:.1?}",
         count(&stats.cases),
         count(&stats.accesses),
         count(&stats.approvals),
         count(&stats.self_approvals_refused),
+        count(&stats.lead_chain_refused),
         count(&stats.sensitive_reveals),
         count(&stats.refused_reveals),
         started.elapsed()
@@ -1060,5 +1163,6 @@ fn no_sequence_reveals_a_sensitive_field_without_a_second_eligible_person() {
             "no sensitive field was ever revealed"
         );
         assert!(count(&stats.self_approvals_refused) > 0);
+        assert!(count(&stats.lead_chain_refused) > 0);
     }
 }

@@ -115,6 +115,10 @@ impl FactsSource for Fixture {
             .cloned()
             .unwrap_or_default())
     }
+    fn lead_of(&self, _agent: &AgentId) -> Result<Option<AgentId>, FactsError> {
+        self.check()?;
+        Ok(None)
+    }
 }
 
 /// A grant store whose reads work and whose chosen operations fail.
@@ -221,6 +225,7 @@ fn harness_with(fault: GrantFault) -> Harness {
             grants,
             step_ups.clone(),
             vault.clone(),
+            facts.clone(),
             GrantPolicy::default(),
         ),
         step_ups: StepUps::new(step_ups, sealing_key(), StepUpPolicy::default()),

@@ -6,15 +6,18 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 
 use custos_access::{
-    Approvals, GrantError, GrantId, GrantPolicy, RevealRequest, StepUpError, StepUpPolicy, StepUps,
+    Approvals, ApproverCandidate, EligibleApprover, FactsError, GrantError, GrantId, GrantPolicy,
+    MAX_LEAD_CHAIN, RevealRequest, StepUpError, StepUpPolicy, StepUps,
 };
 use custos_broker::GrantStatus;
+use custos_core::alert::ResponseAction;
 use custos_core::event::FieldClass;
 
 use crate::support::*;
 
 struct World {
     stores: Stores,
+    directory: Arc<Directory>,
     approvals: Approvals,
     step_ups: StepUps,
     _vault_dir: tempfile::TempDir,
@@ -23,13 +26,16 @@ struct World {
 fn world(backend: &dyn Backend) -> World {
     let stores = backend.open();
     let (vault_dir, vault) = vault();
+    let directory = Arc::new(Directory::default());
     World {
         approvals: Approvals::new(
             stores.grants.clone(),
             stores.step_ups.clone(),
             vault,
+            directory.clone(),
             GrantPolicy::default(),
         ),
+        directory,
         step_ups: StepUps::new(
             stores.step_ups.clone(),
             sealing_key(),
@@ -133,6 +139,175 @@ pub fn request_then_approve_by_a_lead_with_step_up(backend: &dyn Backend) {
     assert_eq!(approved.audit.kind, "grant_approved");
     assert_eq!(approved.audit.actor, agent("l-1"));
     assert_eq!(approved.audit.subject, Some(agent("a-0042")));
+}
+
+pub fn the_requesters_lead_chain_may_not_approve(backend: &dyn Backend) {
+    let w = world(backend);
+    // a-0042 reports to l-1, l-1 to s-1 (written in another spelling),
+    // s-1 to l-1 (a cycle the walk stops at).
+    w.directory.set_lead("a-0042", "l-1");
+    w.directory.set_lead("l-1", "S-1");
+    w.directory.set_lead("S-1", "l-1");
+    let id = w
+        .approvals
+        .request(&reveal_request(3), T0)
+        .unwrap()
+        .grant
+        .id;
+    for who in ["l-1", "s-1", "x-9"] {
+        step_up(&w, who, at(5));
+    }
+    for (who, role) in [
+        ("l-1", "support_lead"),
+        ("s-1", "security"),
+        ("L-1", "lead"),
+    ] {
+        assert_eq!(
+            w.approvals.approve(&id, &agent(who), role, at(10)),
+            Err(GrantError::ApproverInLeadChain),
+            "{who}"
+        );
+    }
+    let record = Approvals::refusal_record(
+        "approve",
+        &agent("l-1"),
+        Some(&id),
+        &GrantError::ApproverInLeadChain,
+        at(10),
+    );
+    assert_eq!(record.code.as_deref(), Some("approver_in_lead_chain"));
+    assert_eq!(record.outcome, "refused");
+    // Rejecting only takes access away: a lead may.
+    let other = w
+        .approvals
+        .request(&reveal_request(1), T0)
+        .unwrap()
+        .grant
+        .id;
+    w.approvals
+        .reject(&other, &agent("l-1"), "support_lead", "not_needed", at(10))
+        .unwrap();
+
+    // The listing says who can: not the requester, not the chain, not a
+    // non-approving role, not an approver under a countermeasure.
+    let candidates: Vec<ApproverCandidate> = [
+        ("a-0042", "support_lead"),
+        ("l-1", "support_lead"),
+        ("s-1", "security"),
+        ("x-9", "supervisor"),
+        ("y-3", "Admin"),
+        ("z-1", "support_l1"),
+        ("m-5", "security"),
+    ]
+    .into_iter()
+    .map(|(who, role)| ApproverCandidate {
+        agent: agent(who),
+        role: role.to_owned(),
+    })
+    .collect();
+    w.directory
+        .countermeasures
+        .lock()
+        .unwrap()
+        .insert("m-5".into(), vec![ResponseAction::StepUp]);
+    let listed = w
+        .approvals
+        .eligible_approvers(&id, &candidates, at(10))
+        .unwrap();
+    assert_eq!(
+        listed,
+        vec![
+            EligibleApprover {
+                agent: agent("x-9"),
+                role: "supervisor".into(),
+                enrolled: true,
+                fresh_step_up: true,
+            },
+            EligibleApprover {
+                agent: agent("y-3"),
+                role: "Admin".into(),
+                enrolled: false,
+                fresh_step_up: false,
+            },
+        ]
+    );
+    // Step-ups go stale: still listed, no longer ready.
+    let later = w
+        .approvals
+        .eligible_approvers(&id, &candidates, at(5 + 301))
+        .unwrap();
+    assert_eq!(later.len(), 2);
+    assert!(later.iter().all(|a| !a.fresh_step_up));
+    // An approver under a countermeasure is refused outright.
+    step_up(&w, "m-5", at(8));
+    assert_eq!(
+        w.approvals.approve(&id, &agent("m-5"), "security", at(10)),
+        Err(GrantError::ApproverUnderCountermeasure { action: "step_up" })
+    );
+    // Without the lead-chain rule the listing and approval allow the lead.
+    let (_lenient_vault_dir, lenient_vault) = vault();
+    let lenient = Approvals::new(
+        w.stores.grants.clone(),
+        w.stores.step_ups.clone(),
+        lenient_vault,
+        w.directory.clone(),
+        GrantPolicy {
+            forbid_lead_chain: false,
+            ..GrantPolicy::default()
+        },
+    );
+    let names = |list: Vec<EligibleApprover>| -> Vec<String> {
+        list.into_iter().map(|a| a.agent.to_string()).collect()
+    };
+    assert_eq!(
+        names(
+            lenient
+                .eligible_approvers(&id, &candidates, at(10))
+                .unwrap()
+        ),
+        vec!["l-1", "s-1", "x-9", "y-3"]
+    );
+    // A directory that cannot be read refuses (and lists nothing).
+    *w.directory.fail.lock().unwrap() = true;
+    let down = w
+        .approvals
+        .approve(&id, &agent("x-9"), "supervisor", at(10));
+    assert!(
+        matches!(down, Err(GrantError::Facts(FactsError::Unavailable(_)))),
+        "{down:?}"
+    );
+    assert_eq!(down.unwrap_err().code(), "facts_unavailable");
+    assert!(
+        w.approvals
+            .eligible_approvers(&id, &candidates, at(10))
+            .is_err()
+    );
+    *w.directory.fail.lock().unwrap() = false;
+    // The one listed and stepped up approves.
+    w.approvals
+        .approve(&id, &agent("x-9"), "supervisor", at(10))
+        .unwrap();
+    // Only a pending grant has approvers.
+    assert!(matches!(
+        w.approvals.eligible_approvers(&id, &candidates, at(11)),
+        Err(GrantError::WrongStatus { .. })
+    ));
+
+    // A chain longer than the cap is a directory error: refused.
+    for i in 0..=MAX_LEAD_CHAIN {
+        w.directory
+            .set_lead(&format!("q-{i}"), &format!("q-{}", i + 1));
+    }
+    let mut deep = reveal_request(1);
+    deep.requester = agent("q-0");
+    let deep = w.approvals.request(&deep, T0).unwrap().grant.id;
+    let refused = w
+        .approvals
+        .approve(&deep, &agent("x-9"), "supervisor", at(10));
+    assert!(
+        matches!(refused, Err(GrantError::Facts(FactsError::Invalid(_)))),
+        "{refused:?}"
+    );
 }
 
 pub fn self_approval_is_refused_in_any_spelling(backend: &dyn Backend) {

@@ -1,13 +1,17 @@
 //! Shared fixtures: the two backends, a vault with test keys, times, and a
 //! TOTP code for an enrolment URI.
 
+use std::collections::HashMap;
 use std::env;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use custos_access::totp::{TotpSecret, totp};
 use custos_access::{
-    Enrolment, GrantStore, PostgresAccessStore, SealingKey, SqliteAccessStore, StepUpStore,
+    Enrolment, FactsError, FactsSource, GrantStore, PostgresAccessStore, SealingKey,
+    SqliteAccessStore, StepUpStore,
 };
+use custos_broker::{AgentFacts, TicketFacts};
+use custos_core::alert::ResponseAction;
 use custos_core::id::{AgentId, CustomerId, TicketId};
 use custos_core::time::EventTime;
 use custos_vault::{FieldClass as VaultField, KekId, KeyRing, SecretKey, Vault};
@@ -189,4 +193,64 @@ fn base32_decode(text: &str) -> Vec<u8> {
         }
     }
     out
+}
+
+/// The directory the grant workflow reads: leads (`lead_of`) and
+/// countermeasures, changeable by the test; no agents or tickets (the
+/// caller passes roles), and `fail` makes every read unavailable.
+#[derive(Default)]
+pub struct Directory {
+    pub leads: Mutex<HashMap<String, String>>,
+    pub countermeasures: Mutex<HashMap<String, Vec<ResponseAction>>>,
+    pub fail: Mutex<bool>,
+}
+
+impl Directory {
+    pub fn set_lead(&self, who: &str, lead: &str) {
+        self.leads
+            .lock()
+            .unwrap()
+            .insert(who.to_owned(), lead.to_owned());
+    }
+
+    fn check(&self) -> Result<(), FactsError> {
+        if *self.fail.lock().unwrap() {
+            return Err(FactsError::Unavailable("directory down".into()));
+        }
+        Ok(())
+    }
+}
+
+impl FactsSource for Directory {
+    fn agent(&self, _: &AgentId) -> Result<Option<AgentFacts>, FactsError> {
+        self.check()?;
+        Ok(None)
+    }
+    fn ticket(&self, _: &TicketId) -> Result<Option<TicketFacts>, FactsError> {
+        self.check()?;
+        Ok(None)
+    }
+    fn live_contact(&self, _: &AgentId, _: &CustomerId, _: EventTime) -> Result<bool, FactsError> {
+        self.check()?;
+        Ok(false)
+    }
+    fn countermeasures(&self, who: &AgentId) -> Result<Vec<ResponseAction>, FactsError> {
+        self.check()?;
+        Ok(self
+            .countermeasures
+            .lock()
+            .unwrap()
+            .get(who.as_str())
+            .cloned()
+            .unwrap_or_default())
+    }
+    fn lead_of(&self, who: &AgentId) -> Result<Option<AgentId>, FactsError> {
+        self.check()?;
+        Ok(self
+            .leads
+            .lock()
+            .unwrap()
+            .get(who.as_str())
+            .map(|l| agent(l)))
+    }
 }

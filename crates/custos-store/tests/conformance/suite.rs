@@ -315,6 +315,84 @@ pub fn directory_current_keeps_the_latest_event_time(backend: &dyn Backend) {
     assert_eq!(store.event_count().unwrap(), 10);
 }
 
+pub fn directory_list_pages_current_records_by_id(backend: &dyn Backend) {
+    use DirectoryKind::{Agent, Customer, Ticket};
+    let store = backend.open();
+    assert_eq!(store.directory_list(Agent, None, 10).unwrap(), vec![]);
+    store
+        .append_events(&[
+            directory_event(Agent, "a-2", 100, "v1"),
+            directory_event(Agent, "a-10", 100, "v1"),
+            directory_event(Agent, "B-1", 100, "v1"),
+            directory_event(Customer, "a-3", 100, "customer"),
+            directory_event(Agent, "\u{e9}-1", 100, "v1"),
+            directory_event(Agent, "a-1", 100, "v1"),
+            event("noise", 100),
+        ])
+        .unwrap();
+    // A newer version replaces the listed one; a late one does not.
+    store
+        .append_events(&[directory_event(Agent, "a-2", 200, "v2")])
+        .unwrap();
+    store
+        .append_events(&[directory_event(Agent, "a-1", 50, "v0-late")])
+        .unwrap();
+
+    let all = store.directory_list(Agent, None, 100).unwrap();
+    // Byte order, whatever the database's collation: upper case first,
+    // `a-10` before `a-2`, a multi-byte letter last.
+    assert_eq!(
+        all.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        vec!["B-1", "a-1", "a-10", "a-2", "\u{e9}-1"]
+    );
+    for record in &all {
+        assert_eq!(record.kind, Agent);
+        assert_eq!(
+            Some(record),
+            store.directory_current(Agent, &record.id).unwrap().as_ref(),
+            "a listed record is the current one"
+        );
+    }
+    assert_eq!(versions(&all[1..2]), vec![(100, "v1")]);
+    assert_eq!(versions(&all[3..4]), vec![(200, "v2")]);
+
+    // Pages of two visit every record once.
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = store.directory_list(Agent, after.as_deref(), 2).unwrap();
+        assert!(page.len() <= 2);
+        let Some(last) = page.last() else { break };
+        after = Some(last.id.clone());
+        seen.extend(page.into_iter().map(|r| r.id));
+    }
+    assert_eq!(seen, all.iter().map(|r| r.id.clone()).collect::<Vec<_>>());
+    // `after_id` need not exist; it is exclusive.
+    assert_eq!(
+        store
+            .directory_list(Agent, Some("a-15"), 10)
+            .unwrap()
+            .iter()
+            .map(|r| r.id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["a-2", "\u{e9}-1"]
+    );
+    assert_eq!(
+        store.directory_list(Agent, Some("a-1"), 1).unwrap()[0].id,
+        "a-10"
+    );
+    assert_eq!(store.directory_list(Agent, None, 0).unwrap(), vec![]);
+    assert_eq!(
+        store.directory_list(Agent, Some("\u{e9}-1"), 10).unwrap(),
+        vec![]
+    );
+    // Kinds are separate name spaces.
+    let customers = store.directory_list(Customer, None, 10).unwrap();
+    assert_eq!(versions(&customers), vec![(100, "customer")]);
+    assert_eq!(customers[0].id, "a-3");
+    assert_eq!(store.directory_list(Ticket, None, 10).unwrap(), vec![]);
+}
+
 pub fn alerts_round_trip_with_their_own_sequence(backend: &dyn Backend) {
     let store = backend.open();
     store
