@@ -3,11 +3,14 @@
 //   CONSOLE_URL          base URL of a console on a real port
 //   CONSOLE_USER         a lead's user name, CONSOLE_PASSWORD their password
 //   CONSOLE_TOTP_SECRET  their TOTP secret (base32), to compute codes like an app
+//   CONSOLE_STEPUP_SECRET their custos step-up secret (base32), for approvals
 //   CHROMIUM             the browser binary (default /usr/bin/chromium)
 //   SCREENSHOT_DIR       where the screenshots go
-// Signs in, triages an alert, releases a suspension with step-up, checks the
-// pages at phone width, and fails on any console error, CSP violation or
-// request that leaves the console's origin.
+// Signs in, triages an alert, releases a suspension with step-up, approves
+// another lead's reveal request with step-up (and finds no button on their
+// own), verifies an audit entry's inclusion proof in the page (and sees a
+// tampered proof fail), checks the pages at phone width, and fails on any
+// console error, CSP violation or request that leaves the console's origin.
 import { chromium } from "playwright-core";
 import { createHmac } from "node:crypto";
 import { mkdirSync } from "node:fs";
@@ -17,6 +20,7 @@ const base = must("CONSOLE_URL");
 const user = must("CONSOLE_USER");
 const password = must("CONSOLE_PASSWORD");
 const key = base32Decode(must("CONSOLE_TOTP_SECRET"));
+const stepUpKey = base32Decode(must("CONSOLE_STEPUP_SECRET"));
 const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
 const shots = process.env.SCREENSHOT_DIR || "screenshots";
 mkdirSync(shots, { recursive: true });
@@ -45,10 +49,10 @@ function base32Decode(text) {
 }
 
 // RFC 4226 HOTP / RFC 6238 TOTP, six digits, 30-second steps.
-function hotp(counter) {
+function hotp(counter, secret = key) {
   const message = Buffer.alloc(8);
   message.writeBigUInt64BE(BigInt(counter));
-  const digest = createHmac("sha1", key).update(message).digest();
+  const digest = createHmac("sha1", secret).update(message).digest();
   const offset = digest[digest.length - 1] & 0x0f;
   const binary = (digest.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
   return String(binary).padStart(6, "0");
@@ -139,9 +143,82 @@ try {
   check(await page.getByRole("region", { name: "Releases" }).getByText(`${user} released`).isVisible(), "release listed with who did it");
   await shot("agent-released.png");
 
+  // Approvals: lee's own request has no button; kim's is approved with a
+  // code from lee's custos step-up authenticator.
+  await page.getByRole("link", { name: "Approvals", exact: true }).click();
+  await page.waitForURL(`${base}/console/approvals`);
+  const requests = page.locator("article.grant");
+  check(await requests.count() === 2, "two pending reveal requests");
+  const own = requests.filter({ has: page.getByRole("link", { name: `agent ${user}` }) });
+  check(await own.getByText("This is your own request").isVisible(), "own request says another lead decides");
+  check(await own.getByRole("button", { name: "Approve" }).count() === 0, "no Approve button on one's own request");
+  const kims = requests.filter({ has: page.getByRole("link", { name: "agent kim" }) });
+  check(await kims.getByText("national_id").isVisible(), "the request shows its fields");
+  await shot("approvals.png");
+  const grantId = (await kims.locator("h2 code").textContent()).trim();
+  await kims.getByLabel("Step-up code").fill(hotp(currentStep(), stepUpKey));
+  await kims.getByRole("button", { name: "Approve" }).click();
+  await page.waitForURL(/done=approved/);
+  check(await page.locator("p.notice.ok").getByText(`${grantId} approved`).isVisible(), `request ${grantId} approved`);
+  check(await page.locator("article.grant").count() === 1, "one request left pending");
+  await shot("approvals-approved.png");
+
+  // Audit: the checkpoint, then entry 0's inclusion proof checked in the page.
+  await page.getByRole("link", { name: "Audit", exact: true }).click();
+  await page.waitForURL(`${base}/console/audit`);
+  check(await page.getByRole("heading", { name: "Latest signed checkpoint" }).isVisible(), "the audit page shows the checkpoint");
+  await page.getByLabel("Entity (agent, grant, ticket or commitment)").fill(grantId);
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.waitForURL(/q=/);
+  check(await page.locator("table.audit tbody tr").count() === 2, "the search finds the grant's request and approval entries");
+  check(await page.locator("table.audit").getByText("grant_approved").isVisible(), "the approval is in the audit log");
+  await shot("audit.png");
+  await page.goto(`${base}/console/audit/entries/0`);
+  await page.getByRole("button", { name: "Verify inclusion" }).click();
+  await page.locator("#verify-result.ok").waitFor();
+  const verdict = await page.locator("#verify-result").textContent();
+  check(verdict.startsWith("Verified: entry 0 is in the signed checkpoint"), `inclusion verified in the browser: ${verdict}`);
+  await shot("audit-verified.png");
+  // A proof whose root was tampered with on the way fails in the page.
+  await page.route("**/console/audit/entries/0/proof", async (route) => {
+    const response = await route.fetch();
+    const body = await response.json();
+    const root = Buffer.from(body.checkpoint.root, "base64");
+    root[0] ^= 1;
+    body.checkpoint.root = root.toString("base64");
+    await route.fulfill({ response, json: body });
+  });
+  await page.getByRole("button", { name: "Verify inclusion" }).click();
+  await page.locator("#verify-result.failed").waitFor();
+  check((await page.locator("#verify-result").textContent()).includes("differs from the checkpoint"), "a tampered root fails the check");
+  await page.unroute("**/console/audit/entries/0/proof");
+  // The approval came after the checkpoint: its entry cannot be proved yet.
+  await page.goto(`${base}/console/audit`);
+  const newest = (await page.locator("table.audit tbody tr th a").first().textContent()).trim();
+  await page.goto(`${base}/console/audit/entries/${newest}`);
+  check(await page.locator("#proof-unavailable").isVisible(), "an entry after the checkpoint says it cannot be proved yet");
+
+  // Leak attribution: ranked agents, then a victim's customer page.
+  await page.getByRole("link", { name: "Attribution", exact: true }).click();
+  await page.waitForURL(`${base}/console/attribution`);
+  check(await page.getByRole("heading", { name: "Ranked agents: observed against expected" }).isVisible(), "the newest attribution run ranks agents");
+  check(await page.locator("figure.chart svg[role=img] desc").count() === 1, "the ranking chart has a text description");
+  await shot("attribution.png");
+  const victim = page.locator("table.overlap tbody th a").first();
+  const customerId = (await victim.textContent()).trim().replace(/^customer /, "");
+  await victim.click();
+  await page.waitForURL(new RegExp(`/console/customers/${customerId}$`));
+  check(await page.getByRole("heading", { name: "Protection", exact: true }).isVisible(), `customer ${customerId} shows its protection state`);
+  const customerUrl = page.url();
+  await shot("customer.png");
+  await page.goto(agentUrl.split("?")[0]);
+  check(await page.getByRole("heading", { name: "Against baseline and peers" }).isVisible(), "the agent page has the baseline section");
+  const charts = await page.locator("#chart-suspicion-desc").count();
+  check(charts === 1, "the agent page charts suspicion against own and peer norms");
+
   // Phone width: nothing wider than the screen.
   await page.setViewportSize({ width: 390, height: 844 });
-  for (const [url, name] of [[`${base}/console/`, "overview-phone.png"], [`${base}/console/alerts?status=all`, "alerts-phone.png"], [agentUrl.split("?")[0], "agent-phone.png"]]) {
+  for (const [url, name] of [[`${base}/console/`, "overview-phone.png"], [`${base}/console/alerts?status=all`, "alerts-phone.png"], [agentUrl.split("?")[0], "agent-phone.png"], [`${base}/console/approvals`, "approvals-phone.png"], [`${base}/console/audit`, "audit-phone.png"], [`${base}/console/audit/entries/0`, "audit-entry-phone.png"], [`${base}/console/attribution`, "attribution-phone.png"], [customerUrl, "customer-phone.png"]]) {
     await page.goto(url);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     check(overflow <= 1, `${name}: no horizontal page scroll at 390 px (${overflow})`);

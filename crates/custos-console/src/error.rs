@@ -23,4 +23,7 @@ pub enum ConsoleError {
     Io(#[from] std::io::Error),
     #[error("a blocking task did not finish")]
     Join,
+    /// A custos service called in process (grants, step-up, audit log) failed.
+    #[error("service: {0}")]
+    Service(String),
 }

@@ -1,7 +1,9 @@
 //! The analyst web console of custos: server-rendered HTML pages under
 //! `/console` for signing in (password + TOTP), the alert queue and triage,
 //! alert and agent pages with masked evidence, lifting a countermeasure
-//! (with step-up), and an overview of alerts and pipeline health.
+//! (with step-up), an overview of alerts and pipeline health, the leads'
+//! approvals inbox for reveal grants, and the audit log with inclusion
+//! proofs checked in the page.
 //!
 //! ```no_run
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -25,13 +27,19 @@
 //! session id) is logged or rendered; the `otpauth://` URI is returned once
 //! by [`create_user`] and never stored in clear outside the users table.
 
+mod agent_charts;
+mod attribution_pages;
+mod audit_pages;
 mod crypto;
+mod customer_pages;
 mod db;
 mod error;
+mod grants_pages;
 mod index;
 mod mask;
 mod pages;
 mod queries;
+mod services;
 mod session;
 mod totp;
 mod users;
@@ -45,6 +53,7 @@ pub use crate::crypto::Secret;
 pub use crate::db::CONSOLE_DB_FILE;
 pub use crate::error::ConsoleError;
 pub use crate::index::IndexStep;
+pub use crate::services::ConsoleServices;
 pub use crate::session::{COOKIE_PATH, PRE_COOKIE, SESSION_COOKIE, SessionLimits};
 pub use crate::totp::code_at as totp_code_at;
 pub use crate::users::{MIN_PASSWORD_CHARS, PasswordCost, Role, SignInLimits};
@@ -54,7 +63,7 @@ use custos_store::Store;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
 use std::time::Duration;
 
 /// The path prefix of every console route.
@@ -106,6 +115,9 @@ struct Inner {
     clock_offset: AtomicI64,
     /// A hash to verify against for unknown user names.
     dummy_hash: String,
+    /// The custos services the console calls in process (approvals, audit
+    /// log); none by default.
+    services: RwLock<ConsoleServices>,
 }
 
 impl ConsoleState {
@@ -135,6 +147,7 @@ impl ConsoleState {
                 settings,
                 clock_offset: AtomicI64::new(0),
                 dummy_hash: users::dummy_hash(settings.password_cost),
+                services: RwLock::new(ConsoleServices::default()),
             }),
         };
         if settings.index_thread {
@@ -185,6 +198,27 @@ impl ConsoleState {
             }
         }
         Ok(())
+    }
+
+    /// Gives the console the services it calls in process: the approvals
+    /// inbox needs `approvals` and `step_ups`, the audit pages `audit`.
+    /// Pages whose service is missing say so instead of failing.
+    pub fn with_services(self, services: ConsoleServices) -> ConsoleState {
+        *self
+            .inner
+            .services
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = services;
+        self
+    }
+
+    /// The services set with [`ConsoleState::with_services`].
+    pub fn services(&self) -> ConsoleServices {
+        self.inner
+            .services
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// The directory of the console database.

@@ -104,7 +104,7 @@ impl IntoResponse for PageError {
 
 pub type PageResult = Result<Response, PageError>;
 
-fn redirect(location: &str) -> Response {
+pub(crate) fn redirect(location: &str) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
     if let Ok(value) = HeaderValue::from_str(location) {
         response.headers_mut().insert(LOCATION, value);
@@ -112,7 +112,7 @@ fn redirect(location: &str) -> Response {
     response
 }
 
-fn page(markup: Markup) -> Response {
+pub(crate) fn page(markup: Markup) -> Response {
     Html(markup.into_string()).into_response()
 }
 
@@ -124,7 +124,7 @@ fn with_cookie(mut response: Response, cookie: &str) -> Response {
 }
 
 /// The live session of the request.
-fn session(state: &ConsoleState, headers: &HeaderMap) -> Result<Session, PageError> {
+pub(crate) fn session(state: &ConsoleState, headers: &HeaderMap) -> Result<Session, PageError> {
     let Some(id) = cookie(headers, SESSION_COOKIE) else {
         return Err(PageError::SignIn);
     };
@@ -133,7 +133,7 @@ fn session(state: &ConsoleState, headers: &HeaderMap) -> Result<Session, PageErr
 }
 
 /// The live session of a POST whose form carries its CSRF token.
-fn post_session(
+pub(crate) fn post_session(
     state: &ConsoleState,
     headers: &HeaderMap,
     form: &Fields,
@@ -147,7 +147,7 @@ fn post_session(
     Ok(session)
 }
 
-fn require_cases(session: &Session) -> Result<(), PageError> {
+pub(crate) fn require_cases(session: &Session) -> Result<(), PageError> {
     if session.role.can_read_cases() {
         Ok(())
     } else {
@@ -555,7 +555,10 @@ struct RankingBody {
 const MAX_EVIDENCE: usize = 50;
 
 /// The event with sequence number `seq`.
-fn event_at(state: &ConsoleState, seq: u64) -> Result<Option<StoredEvent>, ConsoleError> {
+pub(crate) fn event_at(
+    state: &ConsoleState,
+    seq: u64,
+) -> Result<Option<StoredEvent>, ConsoleError> {
     let events = state.store().read_events(seq.saturating_sub(1), 1)?;
     Ok(events.into_iter().next().filter(|e| e.seq == seq))
 }
@@ -848,6 +851,7 @@ pub fn agent(
             events.push(event);
         }
     }
+    let points = feature_points(state, &alerts)?;
     let own_case = is_own_case(&session.user_name, agent_id);
     let self_url = format!("{MOUNT}/agents/{}", queries::url_encode(agent_id));
     let released = query.get("released");
@@ -907,6 +911,15 @@ pub fn agent(
                 }
             }
         }
+        section aria-labelledby="features-heading" {
+            h2 id="features-heading" { "Against baseline and peers" }
+            @if points.is_empty() {
+                p { "No behaviour alert states this agent's numbers yet." }
+            } @else {
+                p class="help" { "From the last " (points.len()) " behaviour alerts: what the detector measured, the agent's own norm and the peer group's median." }
+                (crate::agent_charts::feature_charts(&points))
+            }
+        }
         section aria-labelledby="alerts-heading" {
             h2 id="alerts-heading" { "Alerts" }
             @if alerts.is_empty() { p { "None." } } @else {
@@ -952,6 +965,46 @@ pub fn agent(
         Nav::Agents,
         body,
     )))
+}
+
+/// Behaviour alerts whose numbers the agent page charts at most.
+const CHARTED_ALERTS: usize = 12;
+
+/// The charted numbers of the newest `agent_behavior` alerts, oldest first.
+fn feature_points(
+    state: &ConsoleState,
+    alerts: &[AlertRow],
+) -> Result<Vec<crate::agent_charts::FeaturePoint>, PageError> {
+    let mut points = Vec::new();
+    for row in alerts
+        .iter()
+        .filter(|row| row.detector == "agent_behavior")
+        .take(CHARTED_ALERTS)
+    {
+        let page_of_one = state.store().query_alerts(&AlertQuery {
+            after_seq: Some(row.seq.saturating_sub(1)),
+            limit: 1,
+            ..AlertQuery::default()
+        })?;
+        let Some(body) = page_of_one
+            .alerts
+            .first()
+            .filter(|a| a.alert_id == row.alert_id)
+            .and_then(|a| serde_json::from_str::<AlertBody>(&a.json).ok())
+        else {
+            continue;
+        };
+        let reasons: Vec<(String, String)> = body
+            .reasons
+            .into_iter()
+            .map(|r| (r.code, r.detail))
+            .collect();
+        if let Some(point) = crate::agent_charts::point(&row.alert_id, row.ts_micros, &reasons) {
+            points.push(point);
+        }
+    }
+    points.reverse();
+    Ok(points)
 }
 
 /// Characters a release reason may have.

@@ -820,3 +820,791 @@ fn create_user_returns_an_otpauth_uri_and_refuses_duplicates_and_weak_passwords(
     assert!(crate::create_user(dir.path(), "bob", Role::Lead, "short").is_err());
     assert!(crate::create_user(dir.path(), "b b", Role::Lead, PASSWORD).is_err());
 }
+
+// ------------------------------------------------------- approvals and audit
+
+/// The fixture plus the in-process services: a real grant store, vault,
+/// step-up store and audit log, all SQLite in the fixture's directory.
+struct Services {
+    f: Fixture,
+    approvals: Arc<custos_access::Approvals>,
+    step_ups: Arc<custos_access::StepUps>,
+    log: Arc<std::sync::Mutex<custos_audit::AuditLog>>,
+    /// Step-up TOTP secrets of the enrolled agents.
+    secrets: std::collections::HashMap<String, Vec<u8>>,
+}
+
+fn base32_decode(text: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    let (mut buffer, mut bits) = (0_u32, 0);
+    for c in text.bytes() {
+        let value = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'2'..=b'7' => c - b'2' + 26,
+            _ => continue,
+        };
+        buffer = (buffer << 5) | u32::from(value);
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+        }
+    }
+    out
+}
+
+/// Facts for the grant workflow from the store's directory, as the binary
+/// reads them: roles and leads from `agent` records; no countermeasures.
+struct DirectoryFacts(Arc<dyn Store>);
+
+impl DirectoryFacts {
+    fn record(&self, agent: &custos_core::id::AgentId) -> Option<String> {
+        self.0
+            .directory_current(DirectoryKind::Agent, agent.as_str())
+            .ok()
+            .flatten()
+            .map(|r| r.raw)
+    }
+}
+
+impl custos_access::FactsSource for DirectoryFacts {
+    fn agent(
+        &self,
+        agent: &custos_core::id::AgentId,
+    ) -> Result<Option<custos_broker::AgentFacts>, custos_access::FactsError> {
+        self.record(agent)
+            .map(|raw| custos_access::agent_facts_from_record(&raw))
+            .transpose()
+    }
+    fn ticket(
+        &self,
+        _ticket: &custos_core::id::TicketId,
+    ) -> Result<Option<custos_broker::TicketFacts>, custos_access::FactsError> {
+        Ok(None)
+    }
+    fn live_contact(
+        &self,
+        _agent: &custos_core::id::AgentId,
+        _customer: &custos_core::id::CustomerId,
+        _now: custos_core::EventTime,
+    ) -> Result<bool, custos_access::FactsError> {
+        Ok(false)
+    }
+    fn countermeasures(
+        &self,
+        _agent: &custos_core::id::AgentId,
+    ) -> Result<Vec<custos_core::alert::ResponseAction>, custos_access::FactsError> {
+        Ok(Vec::new())
+    }
+    fn lead_of(
+        &self,
+        agent: &custos_core::id::AgentId,
+    ) -> Result<Option<custos_core::id::AgentId>, custos_access::FactsError> {
+        match self.record(agent) {
+            Some(raw) => custos_access::agent_lead_from_record(&raw),
+            None => Ok(None),
+        }
+    }
+}
+
+fn services_fixture() -> Services {
+    let f = fixture();
+    let dir = f._dir.path();
+    // Directory: `lee` and `kim` are support leads, `a-0001` (fixture) is L1.
+    f.store
+        .append_events(&[
+            event(
+                "d-lee",
+                "2025-03-03T00:00:00Z",
+                serde_json::json!({"type":"agent","agent_id":"lee","team":"leads","role":"support_lead","site":"IN"}),
+                Some((DirectoryKind::Agent, "lee")),
+            ),
+            event(
+                "d-kim",
+                "2025-03-03T00:00:00Z",
+                serde_json::json!({"type":"agent","agent_id":"kim","team":"leads","role":"support_lead","site":"IN"}),
+                Some((DirectoryKind::Agent, "kim")),
+            ),
+        ])
+        .unwrap();
+    f.state.create_user("kim", Role::Lead, PASSWORD).unwrap();
+    f.state.create_user("root", Role::Admin, PASSWORD).unwrap();
+    let access = Arc::new(custos_access::SqliteAccessStore::open(&dir.join("access")).unwrap());
+    let keys = custos_vault::KeyRing::from_json(&format!(
+        "{{\"version\": 1, \"active\": \"kek-1\", \"keks\": {{\"kek-1\": \"{}\"}}, \"commitment_key\": \"{}\"}}",
+        "11".repeat(32),
+        "22".repeat(32)
+    ))
+    .unwrap();
+    let vault = Arc::new(custos_vault::Vault::open(&dir.join("vault"), keys).unwrap());
+    let approvals = Arc::new(custos_access::Approvals::new(
+        access.clone(),
+        access.clone(),
+        vault,
+        Arc::new(DirectoryFacts(f.store.clone())),
+        custos_access::GrantPolicy::default(),
+    ));
+    let step_ups = Arc::new(custos_access::StepUps::new(
+        access,
+        custos_access::SealingKey::from_bytes([7; 32]),
+        custos_access::StepUpPolicy::default(),
+    ));
+    let now = EventTime::from_unix_secs(f.state.now());
+    let mut secrets = std::collections::HashMap::new();
+    for agent in ["lee", "kim"] {
+        let enrolment = step_ups
+            .enrol(&custos_core::id::AgentId::parse(agent).unwrap(), now)
+            .unwrap();
+        let secret = enrolment
+            .uri
+            .expose()
+            .split("secret=")
+            .nth(1)
+            .unwrap()
+            .split('&')
+            .next()
+            .unwrap()
+            .to_owned();
+        secrets.insert(agent.to_owned(), base32_decode(&secret));
+    }
+    let signer = custos_audit::NoteSigner::from_seed("custos.test/audit", [9; 32]).unwrap();
+    let log = Arc::new(std::sync::Mutex::new(
+        custos_audit::AuditLog::open(&dir.join("audit.db"), "custos.test/audit", signer).unwrap(),
+    ));
+    let state = f.state.clone().with_services(crate::ConsoleServices {
+        approvals: Some(approvals.clone()),
+        step_ups: Some(step_ups.clone()),
+        audit: Some(log.clone()),
+    });
+    drop(state);
+    Services {
+        f,
+        approvals,
+        step_ups,
+        log,
+        secrets,
+    }
+}
+
+impl Services {
+    /// Files a pending reveal request by `requester`, audited as the API does.
+    fn request(&self, requester: &str) -> custos_access::GrantId {
+        let change = self
+            .approvals
+            .request(
+                &custos_access::RevealRequest {
+                    requester: custos_core::id::AgentId::parse(requester).unwrap(),
+                    customer: custos_core::id::CustomerId::parse("c-77").unwrap(),
+                    ticket: custos_core::id::TicketId::parse("t-9").unwrap(),
+                    fields: vec![custos_core::event::FieldClass::NationalId],
+                    purpose: "verify identity <b>for</b> KYC".to_owned(),
+                    ttl_secs: None,
+                    reveal_budget: None,
+                },
+                EventTime::from_unix_secs(self.f.state.now() - 300),
+            )
+            .unwrap();
+        crate::services::append_audit(&self.f.state.services(), &change.audit).unwrap();
+        change.grant.id
+    }
+
+    /// A step-up code of `agent` for now plus `steps` time steps.
+    fn step_up_code(&self, agent: &str, steps: i64) -> String {
+        totp::code_at(&self.secrets[agent], self.f.state.now() + steps * 30)
+    }
+
+    fn status(&self, id: &custos_access::GrantId) -> String {
+        let grant = self.approvals.grant(id).unwrap();
+        format!("{:?}", grant.status).to_lowercase()
+    }
+
+    fn audit_kinds(&self) -> Vec<String> {
+        let log = self.log.lock().unwrap();
+        log.entries(0..log.size())
+            .unwrap()
+            .into_iter()
+            .map(|e| e.kind)
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn approvals_inbox_lists_pending_requests_for_leads_only() {
+    let s = services_fixture();
+    let id = s.request("a-0001");
+    let lee = s.f.sign_in("lee").await;
+    let page = s.f.get("/console/approvals", &lee).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(id.as_str()));
+    assert!(page.body.contains("national_id"));
+    assert!(page.body.contains("t-9"));
+    assert!(page.body.contains("c-77"));
+    assert!(page.body.contains("5 min ago"), "the request's age");
+    // The purpose is the requester's text: shown escaped.
+    assert!(
+        page.body
+            .contains("verify identity &lt;b&gt;for&lt;/b&gt; KYC")
+    );
+    assert!(page.body.contains(r#"name="decision" value="approve""#));
+    assert!(
+        page.body.contains(r#"href="/console/approvals""#),
+        "in the navigation"
+    );
+    // Analysts and agents see neither the inbox nor its link.
+    for user in ["ana", "sam"] {
+        let cookie = s.f.sign_in(user).await;
+        let answer = s.f.get("/console/approvals", &cookie).await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN, "{user}");
+        assert!(!answer.body.contains(id.as_str()));
+        let overview = s.f.get("/console/", &cookie).await;
+        assert!(
+            !overview.body.contains(r#"href="/console/approvals""#),
+            "{user}"
+        );
+    }
+    // A lead whose directory role cannot approve is told so and gets no form.
+    let l1 = s.f.sign_in("a-0001").await;
+    let page = s.f.get("/console/approvals", &l1).await;
+    assert!(page.body.contains("own request"), "a-0001 asked for it");
+    assert!(!page.body.contains(r#"value="approve""#));
+}
+
+#[tokio::test]
+async fn a_second_lead_approves_with_a_step_up_and_it_is_audited() {
+    let s = services_fixture();
+    let id = s.request("lee");
+    let kim = s.f.sign_in("kim").await;
+    let csrf = s.f.csrf(&kim).await;
+    let uri = format!("/console/approvals/{}", id.as_str());
+    // Without the CSRF token: refused, nothing decided.
+    let answer =
+        s.f.post(
+            &uri,
+            &kim,
+            &format!("decision=approve&code={}", s.step_up_code("kim", 0)),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    assert_eq!(s.status(&id), "pending");
+    // A wrong step-up code: refused, nothing decided, the refusal audited.
+    let right = s.step_up_code("kim", 0);
+    let wrong = if right == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let answer =
+        s.f.post(
+            &uri,
+            &kim,
+            &format!("csrf={csrf}&decision=approve&code={wrong}"),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    assert!(answer.body.contains("step-up code is wrong"));
+    assert_eq!(s.status(&id), "pending");
+    assert!(s.audit_kinds().contains(&"step_up_refused".to_owned()));
+    // The right code: approved by kim.
+    let answer =
+        s.f.post(
+            &uri,
+            &kim,
+            &format!("csrf={csrf}&decision=approve&code={right}"),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    assert_eq!(
+        answer.location(),
+        format!("/console/approvals?done=approved&grant={}", id.as_str())
+    );
+    let grant = s.approvals.grant(&id).unwrap();
+    assert_eq!(s.status(&id), "approved");
+    assert_eq!(grant.decided_by.unwrap().as_str(), "kim");
+    let kinds = s.audit_kinds();
+    assert_eq!(
+        kinds,
+        [
+            "grant_requested",
+            "step_up_refused",
+            "step_up_verified",
+            "grant_approved"
+        ]
+    );
+    let page = s.f.get(answer.location(), &kim).await;
+    assert!(
+        page.body
+            .contains("approved. The decision is in the audit log.")
+    );
+    assert!(
+        !page.body.contains(&format!("h-{}", id.as_str())),
+        "no longer pending"
+    );
+    // Deciding again: the grant is no longer pending (a fresh code is spent on it).
+    let again =
+        s.f.post(
+            &uri,
+            &kim,
+            &format!(
+                "csrf={csrf}&decision=deny&reason=not_needed&code={}",
+                s.step_up_code("kim", 1)
+            ),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    assert!(again.body.contains("already decided"));
+}
+
+#[tokio::test]
+async fn self_approval_is_absent_from_the_page_and_refused_by_the_server() {
+    let s = services_fixture();
+    let id = s.request("lee");
+    let lee = s.f.sign_in("lee").await;
+    let page = s.f.get("/console/approvals", &lee).await;
+    assert!(page.body.contains(id.as_str()));
+    assert!(page.body.contains("This is your own request"));
+    assert!(
+        !page.body.contains(r#"value="approve""#),
+        "no button for one's own request"
+    );
+    let csrf = s.f.csrf(&lee).await;
+    let code = s.step_up_code("lee", 0);
+    let uri = format!("/console/approvals/{}", id.as_str());
+    for decision in ["approve", "deny"] {
+        let answer =
+            s.f.post(
+                &uri,
+                &lee,
+                &format!("csrf={csrf}&decision={decision}&reason=not_needed&code={code}"),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN, "{decision}");
+        assert!(answer.body.contains("nobody decides on their own request"));
+    }
+    assert_eq!(s.status(&id), "pending");
+    // Refused before the step-up: lee's code is still unused, and the
+    // attempts are in the audit log.
+    let now = EventTime::from_unix_secs(s.f.state.now());
+    let lee_id = custos_core::id::AgentId::parse("lee").unwrap();
+    assert!(s.step_ups.verify(&lee_id, &code, now).is_ok());
+    let log = s.log.lock().unwrap();
+    let refusals: Vec<_> = log
+        .entries(0..log.size())
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "grant_refused")
+        .collect();
+    assert_eq!(refusals.len(), 2);
+    assert_eq!(refusals[0].details["code"], "self_approval");
+    assert_eq!(refusals[0].actor, "lee");
+}
+
+#[tokio::test]
+async fn a_lead_denies_with_a_reason_code() {
+    let s = services_fixture();
+    let id = s.request("a-0001");
+    let kim = s.f.sign_in("kim").await;
+    let csrf = s.f.csrf(&kim).await;
+    let uri = format!("/console/approvals/{}", id.as_str());
+    let bad =
+        s.f.post(
+            &uri,
+            &kim,
+            &format!(
+                "csrf={csrf}&decision=deny&reason=because+I+said&code={}",
+                s.step_up_code("kim", 0)
+            ),
+        )
+        .await;
+    assert_eq!(
+        bad.status,
+        StatusCode::BAD_REQUEST,
+        "free-text reasons are refused"
+    );
+    let answer =
+        s.f.post(
+            &uri,
+            &kim,
+            &format!(
+                "csrf={csrf}&decision=deny&reason=purpose_unclear&code={}",
+                s.step_up_code("kim", 0)
+            ),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    let grant = s.approvals.grant(&id).unwrap();
+    assert_eq!(s.status(&id), "rejected");
+    assert_eq!(grant.reason.as_deref(), Some("purpose_unclear"));
+}
+
+#[tokio::test]
+async fn the_audit_log_is_browsed_searched_and_proved() {
+    let s = services_fixture();
+    let first = s.request("a-0001");
+    let _second = s.request("lee");
+    let ana = s.f.sign_in("ana").await;
+    let page = s.f.get("/console/audit", &ana).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("grant_requested"));
+    assert!(page.body.contains("No checkpoint has been signed yet"));
+    assert!(
+        !page.body.contains("Sign a checkpoint now"),
+        "analysts cannot sign"
+    );
+    // Search by entity: the grant id is in one entry.
+    let found =
+        s.f.get(&format!("/console/audit?q={}", first.as_str()), &ana)
+            .await;
+    assert!(found.body.contains("1 entries about"), "{}", found.body);
+    assert!(found.body.contains(r#"href="/console/audit/entries/0""#));
+    assert!(!found.body.contains(r#"href="/console/audit/entries/1""#));
+    // No checkpoint: the entry cannot be proved yet.
+    let entry = s.f.get("/console/audit/entries/0", &ana).await;
+    assert!(
+        entry
+            .body
+            .contains("No signed checkpoint covers this entry")
+    );
+    assert_eq!(
+        s.f.get("/console/audit/entries/0/proof", &ana).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // Only an admin signs a checkpoint on demand (with the CSRF token).
+    let lee = s.f.sign_in("lee").await;
+    let csrf = s.f.csrf(&lee).await;
+    let refused =
+        s.f.post("/console/audit/checkpoint", &lee, &format!("csrf={csrf}"))
+            .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let root = s.f.sign_in("root").await;
+    let csrf = s.f.csrf(&root).await;
+    assert_eq!(
+        s.f.post("/console/audit/checkpoint", &root, "")
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let signed =
+        s.f.post("/console/audit/checkpoint", &root, &format!("csrf={csrf}"))
+            .await;
+    assert_eq!(signed.status, StatusCode::SEE_OTHER);
+    let page = s.f.get("/console/audit", &root).await;
+    assert!(page.body.contains("Sign a checkpoint now"));
+    assert!(page.body.contains("2 of 2 entries"));
+    // The entry page offers the in-browser check; the proof the server
+    // sends verifies against the signed root.
+    let entry = s.f.get("/console/audit/entries/1", &ana).await;
+    assert!(
+        entry
+            .body
+            .contains(r#"data-proof-url="/console/audit/entries/1/proof""#)
+    );
+    let answer = s.f.get("/console/audit/entries/1/proof", &ana).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let proof: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
+    assert_eq!(proof["checkpoint"]["size"], 2);
+    let leaf_hex = proof["leaf"].as_str().unwrap();
+    let leaf: Vec<u8> = (0..leaf_hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&leaf_hex[i..i + 2], 16).unwrap())
+        .collect();
+    assert!(leaf.starts_with(custos_audit::LEAF_DOMAIN));
+    let path: Vec<custos_audit::Hash> = proof["proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| custos_audit::api::decode_hash(h.as_str().unwrap()).unwrap())
+        .collect();
+    let root_hash =
+        custos_audit::api::decode_hash(proof["checkpoint"]["root"].as_str().unwrap()).unwrap();
+    custos_audit::verify_inclusion(1, 2, &custos_audit::leaf_hash(&leaf), &path, &root_hash)
+        .expect("the served proof verifies");
+    // A new entry after the checkpoint is not covered.
+    let _third = s.request("kim");
+    let entry = s.f.get("/console/audit/entries/2", &ana).await;
+    assert!(entry.body.contains("the latest covers 2 entries"));
+    // Agents see no audit log.
+    let sam = s.f.sign_in("sam").await;
+    for uri in [
+        "/console/audit",
+        "/console/audit/entries/0",
+        "/console/audit/entries/0/proof",
+    ] {
+        assert_eq!(
+            s.f.get(uri, &sam).await.status,
+            StatusCode::FORBIDDEN,
+            "{uri}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn pages_say_when_their_service_is_not_connected() {
+    let f = fixture();
+    let lee = f.sign_in("lee").await;
+    let page = f.get("/console/approvals", &lee).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("not connected"));
+    let page = f.get("/console/audit", &lee).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("not connected"));
+}
+
+#[tokio::test]
+async fn a_lead_in_the_requesters_lead_chain_cannot_approve() {
+    let s = services_fixture();
+    s.f.store
+        .append_events(&[event(
+            "d-jo",
+            "2025-03-03T00:00:00Z",
+            serde_json::json!({"type":"agent","agent_id":"jo","team":"tier1-chat","role":"support_l1","site":"IN","lead_id":"kim"}),
+            Some((DirectoryKind::Agent, "jo")),
+        )])
+        .unwrap();
+    let id = s.request("jo");
+    let kim = s.f.sign_in("kim").await;
+    let page = s.f.get("/console/approvals", &kim).await;
+    assert!(page.body.contains(id.as_str()));
+    assert!(page.body.contains("You cannot decide this request"));
+    assert!(!page.body.contains(r#"value="approve""#));
+    let csrf = s.f.csrf(&kim).await;
+    let answer =
+        s.f.post(
+            &format!("/console/approvals/{}", id.as_str()),
+            &kim,
+            &format!(
+                "csrf={csrf}&decision=approve&code={}",
+                s.step_up_code("kim", 0)
+            ),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    assert!(answer.body.contains("lead chain"), "{}", answer.body);
+    assert_eq!(s.status(&id), "pending");
+    // lee is outside jo's chain: the form is there.
+    let lee = s.f.sign_in("lee").await;
+    let page = s.f.get("/console/approvals", &lee).await;
+    assert!(page.body.contains(r#"value="approve""#));
+}
+
+#[tokio::test]
+async fn the_customer_page_shows_protection_decisions_and_interceptions_masked() {
+    let f = fixture();
+    f.store
+        .append_events(&[
+            event(
+                "d-c77",
+                "2025-03-01T00:00:00Z",
+                serde_json::json!({"type":"customer","customer_id":"c-77","email":"jane.doe@example.com","country":"US"}),
+                Some((DirectoryKind::Customer, "c-77")),
+            ),
+            event(
+                "w1",
+                "2025-03-04T10:10:00Z",
+                serde_json::json!({"type":"customer_action","customer_id":"c-77","action":"withdrawal","ip":"198.51.100.4","device_id":"fp-3a9c","amount_usd":12000.0,"asset":"XLM","destination":"GA7SECRETDESTINATION"}),
+                None,
+            ),
+        ])
+        .unwrap();
+    let mut risk = Alert::new(
+        "action_risk",
+        EventTime::parse("2025-03-04T10:10:00Z").unwrap(),
+        Entity::new(EntityKind::Customer, "c-77"),
+        Severity::High,
+        0.9,
+    )
+    .reason(
+        "v1.new_device_withdrawal",
+        "withdrawal from a device not seen in 90 days",
+    )
+    .evidence(EventId::parse("w1").unwrap())
+    .respond(ResponseAction::Hold)
+    .respond(ResponseAction::Freeze);
+    risk.alert_id = "al-risk".to_owned();
+    let mut call = Alert::new(
+        "conversation",
+        EventTime::parse("2025-03-04T10:05:00Z").unwrap(),
+        Entity::new(EntityKind::Customer, "c-77"),
+        Severity::High,
+        0.8,
+    )
+    .reason("credential_request", "the caller asks for a one-time code")
+    .evidence(EventId::parse("e3").unwrap())
+    .respond(ResponseAction::Intercept);
+    call.alert_id = "al-call".to_owned();
+    f.store
+        .append_alerts(&[new_alert(&risk), new_alert(&call)], "pipeline", 5)
+        .unwrap();
+    f.state.sync_index().unwrap();
+    let ana = f.sign_in("ana").await;
+    let page = f.get("/console/customers/c-77", &ana).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("Elevated protection: 1 in force."),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains(r#"<span class="badge cm">freeze</span>"#)
+    );
+    assert!(
+        page.body.contains("v1.new_device_withdrawal"),
+        "why: the alert's reasons"
+    );
+    assert!(page.body.contains("withdrawal"), "the action");
+    assert!(page.body.contains("credential_request"));
+    assert!(
+        page.body
+            .contains(r#"<span class="badge cm">intercept</span>"#)
+    );
+    // No plaintext PII: the email, the destination, the message text are masked.
+    for secret in [
+        "jane.doe@example.com",
+        "GA7SECRETDESTINATION",
+        "482913",
+        "415 555",
+    ] {
+        assert!(!page.body.contains(secret), "{secret} leaked");
+    }
+    // Alerts link to the customer page.
+    let detail = f.get("/console/alerts/al-risk", &ana).await;
+    assert!(detail.body.contains(r#"href="/console/customers/c-77""#));
+    // No protection for a customer with only a directory record.
+    f.store
+        .append_events(&[event(
+            "d-c78",
+            "2025-03-01T00:00:00Z",
+            serde_json::json!({"type":"customer","customer_id":"c-78","email":"x@example.com","country":"US"}),
+            Some((DirectoryKind::Customer, "c-78")),
+        )])
+        .unwrap();
+    f.state.sync_index().unwrap();
+    let quiet = f.get("/console/customers/c-78", &ana).await;
+    assert!(quiet.body.contains("Normal: no freeze"));
+    assert_eq!(
+        f.get("/console/customers/c-nobody", &ana).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let sam = f.sign_in("sam").await;
+    assert_eq!(
+        f.get("/console/customers/c-77", &sam).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn the_attribution_view_ranks_agents_and_drills_into_the_overlap() {
+    let f = fixture();
+    f.store
+        .append_events(&[event(
+            "e4",
+            "2025-03-05T09:00:00Z",
+            serde_json::json!({"type":"agent_access","agent_id":"a-0001","customer_id":"c-78","ticket_id":null,"action":"view","fields":["phone"],"ip":"203.0.113.7","device_id":"dev-1"}),
+            None,
+        )])
+        .unwrap();
+    let mut run = Alert::new(
+        "leak_attribution",
+        EventTime::parse("2025-03-06T00:00:00Z").unwrap(),
+        Entity::new(EntityKind::Agent, "a-0001"),
+        Severity::Critical,
+        0.99,
+    )
+    .reason(
+        "victims_in_common",
+        "agent a-0001 viewed 2 of 3 reporting victims",
+    )
+    .evidence(EventId::parse("e2").unwrap())
+    .evidence(EventId::parse("e4").unwrap());
+    run.alert_id = "al-leak".to_owned();
+    run.ranking = Some(vec![
+        custos_core::alert::RankingEntry {
+            agent_id: "a-0001".to_owned(),
+            observed: 2.0,
+            expected: 0.25,
+            p_value: 1e-6,
+        },
+        custos_core::alert::RankingEntry {
+            agent_id: "a-0009".to_owned(),
+            observed: 1.0,
+            expected: 0.9,
+            p_value: 0.4,
+        },
+    ]);
+    f.store
+        .append_alerts(&[new_alert(&run)], "pipeline", 4)
+        .unwrap();
+    f.state.sync_index().unwrap();
+    let ana = f.sign_in("ana").await;
+    let page = f.get("/console/attribution", &ana).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Run al-leak"), "the newest run is shown");
+    assert!(
+        page.body
+            .contains("a-0001: 2 observed, 0.2 expected; a-0009: 1 observed, 0.9 expected")
+    );
+    assert!(page.body.contains("<td class=\"num\">0.25</td>"));
+    assert!(page.body.contains("2 reporting victims in this run"));
+    assert!(page.body.contains(r#"href="/console/customers/c-78""#));
+    assert!(page.body.contains(r#"href="/console/customers/c-77""#));
+    assert!(page.body.contains("2 victims looked up"));
+    let chosen = f.get("/console/attribution?alert=al-leak", &ana).await;
+    assert!(chosen.body.contains(r#"aria-current="true""#));
+    assert_eq!(
+        f.get("/console/attribution?alert=al-1", &ana).await.status,
+        StatusCode::NOT_FOUND,
+        "an agent_behavior alert is not a run"
+    );
+    let sam = f.sign_in("sam").await;
+    assert_eq!(
+        f.get("/console/attribution", &sam).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn the_agent_page_charts_the_agent_against_baseline_and_peers() {
+    let f = fixture();
+    let mut alert = Alert::new(
+        "agent_behavior",
+        EventTime::parse("2025-03-05T11:00:00Z").unwrap(),
+        Entity::new(EntityKind::Agent, "a-0001"),
+        Severity::High,
+        0.9,
+    )
+    .reason(
+        "off_ticket_access",
+        "31 of 40 records opened today had no ticket (own norm 0.2 a day, peer median 0.4)",
+    )
+    .reason(
+        "suspicion_over_norm",
+        "suspicion 9.2 against a norm of 1.4 (0.6 a day: own 0.5 over 20 days, peer median 0.8); excess 7.8",
+    )
+    .evidence(EventId::parse("e2").unwrap());
+    alert.alert_id = "al-3".to_owned();
+    f.store
+        .append_alerts(&[new_alert(&alert)], "pipeline", 3)
+        .unwrap();
+    f.state.sync_index().unwrap();
+    let ana = f.sign_in("ana").await;
+    let page = f.get("/console/agents/a-0001", &ana).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Against baseline and peers"));
+    assert!(
+        page.body
+            .contains("2025-03-05: agent 9.2, own norm 0.5, peer median 0.8"),
+        "the SVG's description"
+    );
+    assert!(
+        page.body
+            .contains("2025-03-05: agent 31.0, own norm 0.2, peer median 0.4")
+    );
+    assert!(
+        page.body.contains("31 (0.2, 0.4)"),
+        "the same numbers in the table"
+    );
+    assert!(
+        page.body.contains("From the last 1 behaviour alerts"),
+        "al-1's free-text reason is not charted"
+    );
+}

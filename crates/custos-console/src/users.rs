@@ -51,6 +51,22 @@ impl Role {
     pub fn can_release(self) -> bool {
         matches!(self, Role::Lead | Role::Admin)
     }
+
+    /// May open the approvals inbox and decide reveal grants (custos-access
+    /// still checks the approver's directory role and step-up).
+    pub fn can_approve(self) -> bool {
+        matches!(self, Role::Lead | Role::Admin)
+    }
+
+    /// May browse the audit log and check inclusion proofs.
+    pub fn can_read_audit(self) -> bool {
+        self.can_read_cases()
+    }
+
+    /// May sign a checkpoint of the audit log on demand.
+    pub fn can_sign_checkpoints(self) -> bool {
+        matches!(self, Role::Admin)
+    }
 }
 
 impl fmt::Display for Role {

@@ -18,6 +18,9 @@ pub enum Nav {
     Overview,
     Alerts,
     Agents,
+    Attribution,
+    Approvals,
+    Audit,
     None,
 }
 
@@ -45,6 +48,13 @@ pub fn layout(title: &str, session: Option<&Session>, nav: Nav, body: Markup) ->
                                 li { a href={ (MOUNT) "/" } aria-current=[current(nav, Nav::Overview)] { "Overview" } }
                                 @if session.role.can_read_cases() {
                                     li { a href={ (MOUNT) "/alerts" } aria-current=[current(nav, Nav::Alerts)] { "Alerts" } }
+                                    li { a href={ (MOUNT) "/attribution" } aria-current=[current(nav, Nav::Attribution)] { "Attribution" } }
+                                }
+                                @if session.role.can_approve() {
+                                    li { a href={ (MOUNT) "/approvals" } aria-current=[current(nav, Nav::Approvals)] { "Approvals" } }
+                                }
+                                @if session.role.can_read_audit() {
+                                    li { a href={ (MOUNT) "/audit" } aria-current=[current(nav, Nav::Audit)] { "Audit" } }
                                 }
                             }
                         }
@@ -132,6 +142,8 @@ pub fn entity(kind: &str, id: &str) -> Markup {
     html! {
         @if kind == "agent" {
             a href={ (MOUNT) "/agents/" (crate::queries::url_encode(id)) } { "agent " (id) }
+        } @else if kind == "customer" {
+            a href={ (MOUNT) "/customers/" (crate::queries::url_encode(id)) } { "customer " (id) }
         } @else {
             (kind) " " (id)
         }

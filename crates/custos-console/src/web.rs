@@ -4,6 +4,7 @@
 
 use crate::pages::{self, Fields, PageResult};
 use crate::{ConsoleError, ConsoleState, MOUNT};
+use crate::{attribution_pages, audit_pages, customer_pages, grants_pages};
 use axum::Router;
 use axum::extract::{Form, Path, Query, Request, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
@@ -41,6 +42,20 @@ pub fn router(state: ConsoleState) -> Router {
         .route(&format!("{MOUNT}/agents"), get(agent_lookup))
         .route(&format!("{MOUNT}/agents/{{id}}"), get(agent))
         .route(&format!("{MOUNT}/agents/{{id}}/release"), post(release))
+        .route(&format!("{MOUNT}/customers/{{id}}"), get(customer))
+        .route(&format!("{MOUNT}/attribution"), get(attribution))
+        .route(&format!("{MOUNT}/approvals"), get(approvals))
+        .route(&format!("{MOUNT}/approvals/{{id}}"), post(decide_grant))
+        .route(&format!("{MOUNT}/audit"), get(audit))
+        .route(&format!("{MOUNT}/audit/checkpoint"), post(sign_checkpoint))
+        .route(
+            &format!("{MOUNT}/audit/entries/{{index}}"),
+            get(audit_entry),
+        )
+        .route(
+            &format!("{MOUNT}/audit/entries/{{index}}/proof"),
+            get(audit_proof),
+        )
         .route(&format!("{MOUNT}/assets/console.css"), get(css))
         .route(&format!("{MOUNT}/assets/console.js"), get(js))
         .route(&format!("{MOUNT}/assets/favicon.svg"), get(favicon))
@@ -185,6 +200,80 @@ async fn release(
     Form(form): Form<Fields>,
 ) -> Response {
     blocking(state, move |s| pages::release(s, &headers, &id, &form)).await
+}
+
+async fn attribution(
+    State(state): State<ConsoleState>,
+    headers: HeaderMap,
+    Query(query): Query<Fields>,
+) -> Response {
+    blocking(state, move |s| {
+        attribution_pages::attribution(s, &headers, &query)
+    })
+    .await
+}
+
+async fn customer(
+    State(state): State<ConsoleState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    blocking(state, move |s| customer_pages::customer(s, &headers, &id)).await
+}
+
+async fn approvals(
+    State(state): State<ConsoleState>,
+    headers: HeaderMap,
+    Query(query): Query<Fields>,
+) -> Response {
+    blocking(state, move |s| grants_pages::approvals(s, &headers, &query)).await
+}
+
+async fn decide_grant(
+    State(state): State<ConsoleState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<Fields>,
+) -> Response {
+    blocking(state, move |s| {
+        grants_pages::decide(s, &headers, &id, &form)
+    })
+    .await
+}
+
+async fn audit(
+    State(state): State<ConsoleState>,
+    headers: HeaderMap,
+    Query(query): Query<Fields>,
+) -> Response {
+    blocking(state, move |s| audit_pages::audit(s, &headers, &query)).await
+}
+
+async fn audit_entry(
+    State(state): State<ConsoleState>,
+    headers: HeaderMap,
+    Path(index): Path<String>,
+) -> Response {
+    blocking(state, move |s| audit_pages::entry(s, &headers, &index)).await
+}
+
+async fn audit_proof(
+    State(state): State<ConsoleState>,
+    headers: HeaderMap,
+    Path(index): Path<String>,
+) -> Response {
+    blocking(state, move |s| audit_pages::proof(s, &headers, &index)).await
+}
+
+async fn sign_checkpoint(
+    State(state): State<ConsoleState>,
+    headers: HeaderMap,
+    Form(form): Form<Fields>,
+) -> Response {
+    blocking(state, move |s| {
+        audit_pages::sign_checkpoint(s, &headers, &form)
+    })
+    .await
 }
 
 async fn not_found(State(state): State<ConsoleState>, headers: HeaderMap) -> Response {

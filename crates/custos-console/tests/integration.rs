@@ -6,7 +6,8 @@
 //!   the browser test when node, `e2e/node_modules` and `/usr/bin/chromium`
 //!   are there, and otherwise prints `skipped:` with the reason.
 //! - `month_of_simulator_data_pages_under_200ms`: the full default month
-//!   (about a million events); slow, so it runs only with
+//!   (about a million events, 100,000 audit entries, 50 pending reveal
+//!   requests); slow, so it runs only with
 //!   `CUSTOS_CONSOLE_MONTH=1` (use `--release` for production figures).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -190,6 +191,253 @@ fn add_customer_alerts(store: &dyn Store, mut seeded: Seeded, count: u64) -> See
     seeded
 }
 
+/// The in-process services of the console (grant store, vault, step-up,
+/// audit log) in `dir`, as `custos serve` builds them.
+struct TestServices {
+    approvals: Arc<custos_access::Approvals>,
+    step_ups: Arc<custos_access::StepUps>,
+    log: Arc<std::sync::Mutex<custos_audit::AuditLog>>,
+}
+
+/// Facts for the grant workflow from the store's directory, as the binary
+/// reads them: roles and leads from `agent` records; no countermeasures.
+struct DirectoryFacts(Arc<dyn Store>);
+
+impl DirectoryFacts {
+    fn record(&self, agent: &custos_core::id::AgentId) -> Option<String> {
+        self.0
+            .directory_current(DirectoryKind::Agent, agent.as_str())
+            .ok()
+            .flatten()
+            .map(|r| r.raw)
+    }
+}
+
+impl custos_access::FactsSource for DirectoryFacts {
+    fn agent(
+        &self,
+        agent: &custos_core::id::AgentId,
+    ) -> Result<Option<custos_broker::AgentFacts>, custos_access::FactsError> {
+        self.record(agent)
+            .map(|raw| custos_access::agent_facts_from_record(&raw))
+            .transpose()
+    }
+    fn ticket(
+        &self,
+        _ticket: &custos_core::id::TicketId,
+    ) -> Result<Option<custos_broker::TicketFacts>, custos_access::FactsError> {
+        Ok(None)
+    }
+    fn live_contact(
+        &self,
+        _agent: &custos_core::id::AgentId,
+        _customer: &custos_core::id::CustomerId,
+        _now: custos_core::EventTime,
+    ) -> Result<bool, custos_access::FactsError> {
+        Ok(false)
+    }
+    fn countermeasures(
+        &self,
+        _agent: &custos_core::id::AgentId,
+    ) -> Result<Vec<custos_core::alert::ResponseAction>, custos_access::FactsError> {
+        Ok(Vec::new())
+    }
+    fn lead_of(
+        &self,
+        agent: &custos_core::id::AgentId,
+    ) -> Result<Option<custos_core::id::AgentId>, custos_access::FactsError> {
+        match self.record(agent) {
+            Some(raw) => custos_access::agent_lead_from_record(&raw),
+            None => Ok(None),
+        }
+    }
+}
+
+fn connect_services(dir: &Path, state: &ConsoleState, audit_entries: u64) -> TestServices {
+    let access = Arc::new(custos_access::SqliteAccessStore::open(&dir.join("access")).unwrap());
+    let keys = custos_vault::KeyRing::from_json(&format!(
+        "{{\"version\": 1, \"active\": \"kek-1\", \"keks\": {{\"kek-1\": \"{}\"}}, \"commitment_key\": \"{}\"}}",
+        "11".repeat(32),
+        "22".repeat(32)
+    ))
+    .unwrap();
+    let vault = Arc::new(custos_vault::Vault::open(&dir.join("vault"), keys).unwrap());
+    let approvals = Arc::new(custos_access::Approvals::new(
+        access.clone(),
+        access.clone(),
+        vault,
+        Arc::new(DirectoryFacts(state.store().clone())),
+        custos_access::GrantPolicy::default(),
+    ));
+    let step_ups = Arc::new(custos_access::StepUps::new(
+        access,
+        custos_access::SealingKey::from_bytes([7; 32]),
+        custos_access::StepUpPolicy::default(),
+    ));
+    let signer = custos_audit::NoteSigner::from_seed("custos.test/audit", [9; 32]).unwrap();
+    let mut log =
+        custos_audit::AuditLog::open(&dir.join("audit.db"), "custos.test/audit", signer).unwrap();
+    // A log of a realistic size: access decisions of the month, no PII.
+    let mut batch = Vec::new();
+    for n in 0..audit_entries {
+        batch.push(custos_audit::AuditEntry {
+            kind: "access_decision".to_owned(),
+            ts: custos_core::EventTime::from_unix_secs(1_740_000_000 + n as i64).to_string(),
+            actor: format!("a-{:04}", n % 240),
+            subject_commitment: format!("{:064x}", n),
+            details: serde_json::json!({"outcome": "served", "fields": ["email"]}),
+        });
+        if batch.len() == 10_000 {
+            log.append(&batch).unwrap();
+            batch.clear();
+        }
+    }
+    log.append(&batch).unwrap();
+    let log = Arc::new(std::sync::Mutex::new(log));
+    let _ = state
+        .clone()
+        .with_services(custos_console::ConsoleServices {
+            approvals: Some(approvals.clone()),
+            step_ups: Some(step_ups.clone()),
+            audit: Some(log.clone()),
+        });
+    TestServices {
+        approvals,
+        step_ups,
+        log,
+    }
+}
+
+impl TestServices {
+    /// A pending reveal request by `requester`, audited as the API does.
+    fn request(&self, requester: &str, purpose: &str) -> custos_access::GrantId {
+        let change = self
+            .approvals
+            .request(
+                &custos_access::RevealRequest {
+                    requester: custos_core::id::AgentId::parse(requester).unwrap(),
+                    customer: custos_core::id::CustomerId::parse("c-00042").unwrap(),
+                    ticket: custos_core::id::TicketId::parse("t-000042").unwrap(),
+                    fields: vec![
+                        custos_core::event::FieldClass::NationalId,
+                        custos_core::event::FieldClass::Address,
+                    ],
+                    purpose: purpose.to_owned(),
+                    ttl_secs: None,
+                    reveal_budget: None,
+                },
+                custos_core::EventTime::from_unix_secs(now_secs() - 420),
+            )
+            .unwrap();
+        let details = serde_json::to_value(&change.audit).unwrap();
+        self.log
+            .lock()
+            .unwrap()
+            .append(&[custos_audit::AuditEntry {
+                kind: change.audit.kind.to_owned(),
+                ts: change.audit.ts.to_string(),
+                actor: change.audit.actor.as_str().to_owned(),
+                subject_commitment: change.audit.customer_ref.clone().unwrap_or_default(),
+                details,
+            }])
+            .unwrap();
+        change.grant.id
+    }
+
+    /// Enrols `agent` for step-up; returns the base32 secret.
+    fn enrol(&self, agent: &str) -> String {
+        let enrolment = self
+            .step_ups
+            .enrol(
+                &custos_core::id::AgentId::parse(agent).unwrap(),
+                custos_core::EventTime::from_unix_secs(now_secs()),
+            )
+            .unwrap();
+        secret_of(enrolment.uri.expose())
+    }
+}
+
+/// Directory records making `names` support leads (approvers).
+fn add_leads(store: &dyn Store, names: &[&str]) {
+    let events: Vec<NewEvent> = names
+        .iter()
+        .map(|name| {
+            let line = serde_json::json!({
+                "type": "agent", "id": format!("dir-{name}"), "ts": "2025-01-01T00:00:00Z",
+                "agent_id": name, "team": "leads", "role": "support_lead", "site": "IN"
+            })
+            .to_string();
+            to_new_event(&line, 0).unwrap()
+        })
+        .collect();
+    store.append_events(&events).unwrap();
+}
+
+/// The first `count` `agent_access` events of `agent` with distinct
+/// customers: `(event id, customer id)`.
+fn first_customer_of(store: &dyn Store, agent: &str, count: usize) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut after = 0;
+    while out.len() < count {
+        let events = store.read_events(after, 5_000).unwrap();
+        let Some(last) = events.last() else { break };
+        after = last.seq;
+        for event in &events {
+            if event.event_type != "agent_access" {
+                continue;
+            }
+            let raw: serde_json::Value = serde_json::from_str(&event.raw).unwrap();
+            let customer = raw["customer_id"].as_str().unwrap_or_default();
+            if raw["agent_id"] == agent
+                && !customer.is_empty()
+                && !out.iter().any(|(_, c)| c == customer)
+            {
+                out.push((event.event_id.clone(), customer.to_owned()));
+                if out.len() == count {
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A `leak_attribution` run naming `agent` when the simulated week raised
+/// none (the detector needs weeks of scam reports): its evidence is five
+/// real lookups of the agent, as a run's evidence is.
+fn add_attribution_run(store: &dyn Store, agent: &str) {
+    let lookups = first_customer_of(store, agent, 5);
+    let last = store.read_events(store.last_seq().unwrap() - 1, 1).unwrap();
+    let ts = custos_core::EventTime::from_micros(last[0].ts_micros);
+    let json = serde_json::json!({
+        "alert_id": "leak-week", "ts": ts.to_string(), "detector": "leak_attribution",
+        "entity": {"kind": "agent", "id": agent}, "severity": "high", "score": 0.97,
+        "reasons": [{"code": "victims_in_common", "detail": format!("agent {agent} viewed 5 of 9 reporting victims")}],
+        "evidence": lookups.iter().map(|(e, _)| e.clone()).collect::<Vec<_>>(),
+        "response": ["require_approval", "notify_security"],
+        "ranking": [
+            {"agent_id": agent, "observed": 5.0, "expected": 0.4, "p_value": 1e-7},
+            {"agent_id": "a-0002", "observed": 1.0, "expected": 0.8, "p_value": 0.5}
+        ]
+    });
+    let cursor = store.cursor("pipeline").unwrap();
+    store
+        .append_alerts(
+            &[NewAlert {
+                alert_id: "leak-week".to_owned(),
+                ts_micros: ts.as_micros(),
+                detector: "leak_attribution".to_owned(),
+                entity_kind: "agent".to_owned(),
+                entity_id: agent.to_owned(),
+                severity: custos_store::Severity::High,
+                json: json.to_string(),
+            }],
+            "pipeline",
+            cursor,
+        )
+        .unwrap();
+}
+
 /// A console server on 127.0.0.1 (random port); returns its base URL.
 async fn serve(state: ConsoleState) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -338,6 +586,12 @@ fn page_set(state: &ConsoleState) -> Vec<(String, String)> {
         .expect("a critical agent_behavior alert");
     let json: serde_json::Value = serde_json::from_str(&alert.json).unwrap();
     let agent = json["entity"]["id"].as_str().unwrap().to_owned();
+    // A customer the agent looked up (they have a directory record).
+    let customer = first_customer_of(store.as_ref(), &agent, 1)
+        .into_iter()
+        .next()
+        .expect("the agent looked a customer up")
+        .1;
     vec![
         ("overview".into(), "/console/".into()),
         (
@@ -365,6 +619,22 @@ fn page_set(state: &ConsoleState) -> Vec<(String, String)> {
             format!("/console/alerts/{}", alert.alert_id),
         ),
         ("agent page".into(), format!("/console/agents/{agent}")),
+        (
+            "customer page".into(),
+            format!("/console/customers/{customer}"),
+        ),
+        ("leak attribution".into(), "/console/attribution".into()),
+        ("approvals inbox".into(), "/console/approvals".into()),
+        ("audit log (newest page)".into(), "/console/audit".into()),
+        (
+            "audit search (5,000 newest)".into(),
+            "/console/audit?q=nobody-at-all".into(),
+        ),
+        ("audit entry".into(), "/console/audit/entries/0".into()),
+        (
+            "audit proof (JSON)".into(),
+            "/console/audit/entries/0/proof".into(),
+        ),
     ]
 }
 
@@ -438,7 +708,29 @@ async fn console_on_a_real_port() {
     }
     let index_time = started.elapsed();
     let lead = state.create_user("lee", Role::Lead, PASSWORD).unwrap();
-    let analyst = state.create_user("ana", Role::Analyst, PASSWORD).unwrap();
+    // Times the pages as a second lead (the approvals inbox is for leads),
+    // so the browser's sign-in as lee uses a TOTP step of its own.
+    let timing_lead = state.create_user("lia", Role::Lead, PASSWORD).unwrap();
+    // Approvals: `lee` and `kim` are support leads in the directory; kim
+    // asks to reveal, lee approves in the browser (a second person); lee's
+    // own request has no button.
+    add_leads(store.as_ref(), &["lee", "kim"]);
+    if !seeded.by_detector.contains_key("leak_attribution") {
+        let critical = &page_set(&state)[7].1;
+        let agent = critical.trim_start_matches("/console/agents/").to_owned();
+        add_attribution_run(store.as_ref(), &agent);
+    }
+    let services = connect_services(dir.path(), &state, 2_000);
+    let kims = services.request("kim", "verify identity for a KYC review");
+    let _lees = services.request("lee", "confirm the address for a card delivery");
+    let step_up_secret = services.enrol("lee");
+    services.log.lock().unwrap().checkpoint().unwrap();
+    {
+        let state = state.clone();
+        tokio::task::spawn_blocking(move || state.sync_index().unwrap())
+            .await
+            .unwrap();
+    }
     let base = serve(state.clone()).await;
 
     // Headers and sign-in over a real socket.
@@ -449,7 +741,12 @@ async fn console_on_a_real_port() {
             .contains("location: /console/signin")
     );
     assert!(head.to_ascii_lowercase().contains("x-frame-options: deny"));
-    let cookie = sign_in(&base, "ana", &base32_decode(&secret_of(analyst.expose()))).await;
+    let cookie = sign_in(
+        &base,
+        "lia",
+        &base32_decode(&secret_of(timing_lead.expose())),
+    )
+    .await;
     let rows = measure(&base, &state, &cookie).await;
     report(
         "a week, 60 agents (debug build unless --release)",
@@ -461,11 +758,32 @@ async fn console_on_a_real_port() {
         assert_eq!(*status, 200, "{name}");
     }
 
-    run_browser_test(&base, &secret_of(lead.expose()), store.as_ref()).await;
+    let ran = run_browser_test(
+        &base,
+        &secret_of(lead.expose()),
+        &step_up_secret,
+        store.as_ref(),
+    )
+    .await;
+    if ran {
+        // The browser approved kim's request as lee, through custos-access.
+        let grant = services.approvals.grant(&kims).unwrap();
+        assert_eq!(grant.decided_by.unwrap().as_str(), "lee");
+        assert!(grant.expires_at.is_some(), "approved grants get an expiry");
+        let log = services.log.lock().unwrap();
+        let last = log.entries(log.size() - 1..log.size()).unwrap();
+        assert_eq!(last[0].kind, "grant_approved");
+        assert_eq!(last[0].actor, "lee");
+    }
 }
 
-/// Runs `e2e/console.spec.mjs` when its tools are there.
-async fn run_browser_test(base: &str, secret: &str, store: &dyn Store) {
+/// Runs `e2e/console.spec.mjs` when its tools are there; `false` when skipped.
+async fn run_browser_test(
+    base: &str,
+    secret: &str,
+    step_up_secret: &str,
+    store: &dyn Store,
+) -> bool {
     let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let chromium =
         std::env::var("CUSTOS_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
@@ -489,12 +807,13 @@ async fn run_browser_test(base: &str, secret: &str, store: &dyn Store) {
     };
     if let Some(reason) = missing {
         println!("skipped: browser test: {reason}");
-        return;
+        return false;
     }
     let before = store.last_seq().unwrap();
     let output = {
         let base = base.to_owned();
         let secret = secret.to_owned();
+        let step_up_secret = step_up_secret.to_owned();
         let crate_dir = crate_dir.to_owned();
         tokio::task::spawn_blocking(move || {
             std::process::Command::new("node")
@@ -504,6 +823,7 @@ async fn run_browser_test(base: &str, secret: &str, store: &dyn Store) {
                 .env("CONSOLE_USER", "lee")
                 .env("CONSOLE_PASSWORD", PASSWORD)
                 .env("CONSOLE_TOTP_SECRET", &secret)
+                .env("CONSOLE_STEPUP_SECRET", &step_up_secret)
                 .env("CHROMIUM", &chromium)
                 .env("SCREENSHOT_DIR", crate_dir.join("screenshots"))
                 .output()
@@ -524,6 +844,7 @@ async fn run_browser_test(base: &str, secret: &str, store: &dyn Store) {
     let raw: serde_json::Value = serde_json::from_str(&release.raw).unwrap();
     assert_eq!(raw["released_by"], "lee");
     assert_eq!(raw["action"], "suspend_access");
+    true
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -564,6 +885,21 @@ async fn month_of_simulator_data_pages_under_200ms() {
     }
     let index_time = started.elapsed();
     let uri = state.create_user("lee", Role::Lead, PASSWORD).unwrap();
+    add_leads(store.as_ref(), &["lee", "kim"]);
+    let services = connect_services(dir.path(), &state, 100_000);
+    for n in 0..50 {
+        services.request(
+            if n % 2 == 0 { "kim" } else { "a-0001" },
+            "verify identity for a KYC review",
+        );
+    }
+    services.log.lock().unwrap().checkpoint().unwrap();
+    {
+        let state = state.clone();
+        tokio::task::spawn_blocking(move || state.sync_index().unwrap())
+            .await
+            .unwrap();
+    }
     let base = serve(state.clone()).await;
     let cookie = sign_in(&base, "lee", &base32_decode(&secret_of(uri.expose()))).await;
     let rows = measure(&base, &state, &cookie).await;
