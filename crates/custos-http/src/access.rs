@@ -17,8 +17,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use custos_access::{
-    AccessService, Approvals, AuditRecord, FactsError, FactsSource, GrantError, GrantId, Origin,
-    RevealRequest, StepUpError, StepUps,
+    AccessService, Approvals, ApproverCandidate, AuditRecord, FactsError, FactsSource, GrantError,
+    GrantId, LiveContacts, Origin, RevealRequest, StepUpError, StepUps,
 };
 use custos_broker::{AccessRequest, AgentFacts, TicketFacts};
 use custos_core::alert::ResponseAction;
@@ -38,17 +38,20 @@ pub type AgentCountermeasures = Arc<RwLock<HashMap<String, Vec<ResponseAction>>>
 /// The broker's edge, as `serve` wires it.
 pub struct AccessServices {
     pub service: AccessService,
-    pub approvals: Approvals,
-    pub step_ups: StepUps,
+    pub approvals: Arc<Approvals>,
+    pub step_ups: Arc<StepUps>,
     pub vault: Arc<custos_vault::Vault>,
     pub facts: Arc<dyn FactsSource>,
 }
 
-/// Facts from the event store's directory and the pipeline's
-/// countermeasures.
+/// Facts from the event store's directory, the pipeline's
+/// countermeasures and its live contacts.
 pub struct StoreFacts {
     pub store: Arc<dyn Store>,
     pub countermeasures: AgentCountermeasures,
+    /// Fed by the pipeline tailer (`LiveContacts::observe_event` on every
+    /// event).
+    pub live_contacts: Arc<LiveContacts>,
 }
 
 impl FactsSource for StoreFacts {
@@ -74,15 +77,27 @@ impl FactsSource for StoreFacts {
         }
     }
 
-    /// Live contacts are not reported to custos yet (no event carries
-    /// them): never assumed.
+    /// An agent's `message` to the customer in `chat` or `phone` within
+    /// the tracker's window (10 minutes by default) of `now`.
     fn live_contact(
         &self,
-        _agent: &AgentId,
-        _customer: &CustomerId,
-        _now: EventTime,
+        agent: &AgentId,
+        customer: &CustomerId,
+        now: EventTime,
     ) -> Result<bool, FactsError> {
-        Ok(false)
+        Ok(self.live_contacts.is_live(agent, customer, now))
+    }
+
+    /// The `lead_id` extension of the agent's directory record.
+    fn lead_of(&self, agent: &AgentId) -> Result<Option<AgentId>, FactsError> {
+        match self
+            .store
+            .directory_current(DirectoryKind::Agent, agent.as_str())
+            .map_err(|e| FactsError::Unavailable(e.to_string()))?
+        {
+            None => Ok(None),
+            Some(record) => custos_access::agent_lead_from_record(&record.raw),
+        }
     }
 
     fn countermeasures(&self, agent: &AgentId) -> Result<Vec<ResponseAction>, FactsError> {
@@ -158,7 +173,11 @@ fn grant_error(e: GrantError) -> ApiError {
         GrantError::NotFound { .. } => ErrorCode::NotFound,
         GrantError::SelfApproval
         | GrantError::NotAnApprover { .. }
-        | GrantError::ApproverStepUpNeeded => ErrorCode::Refused,
+        | GrantError::ApproverStepUpNeeded
+        | GrantError::ApproverInLeadChain
+        | GrantError::ApproverUnderCountermeasure { .. }
+        | GrantError::Facts(FactsError::Invalid(_)) => ErrorCode::Refused,
+        GrantError::Facts(FactsError::Unavailable(_)) => return ApiError::unavailable(&e),
         GrantError::WrongStatus { .. }
         | GrantError::Expired { .. }
         | GrantError::BudgetExhausted { .. } => ErrorCode::Conflict,
@@ -426,6 +445,79 @@ pub(crate) async fn pending_grants(
         .map_err(|e| ApiError::internal(&e))?
         .map_err(grant_error)?;
     Ok(Json(json!({ "grants": grants })).into_response())
+}
+
+/// Directory records read per store call when listing approvers.
+const DIRECTORY_PAGE: usize = 500;
+
+/// Every agent of the directory with an approving role, as candidates.
+/// A record that does not parse is skipped (and logged by id): it could
+/// not approve either, its role being unreadable.
+fn approver_candidates(
+    store: &dyn Store,
+    approvals: &Approvals,
+) -> Result<Vec<ApproverCandidate>, ApiError> {
+    let roles: Vec<String> = approvals
+        .policy()
+        .approver_roles
+        .iter()
+        .map(|r| r.trim().to_lowercase())
+        .collect();
+    let mut candidates = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = store
+            .directory_list(DirectoryKind::Agent, after.as_deref(), DIRECTORY_PAGE)
+            .map_err(|e| {
+                if e.is_unavailable() {
+                    ApiError::unavailable(&e)
+                } else {
+                    ApiError::internal(&e)
+                }
+            })?;
+        let full = page.len() == DIRECTORY_PAGE;
+        after = page.last().map(|r| r.id.clone());
+        for record in page {
+            let parsed = custos_access::agent_facts_from_record(&record.raw)
+                .ok()
+                .zip(AgentId::parse(record.id.as_str()).ok());
+            let Some((facts, agent)) = parsed else {
+                tracing::warn!(agent = %record.id, "agent record unreadable; not listed as an approver");
+                continue;
+            };
+            if roles.contains(&facts.role.trim().to_lowercase()) {
+                candidates.push(ApproverCandidate {
+                    agent,
+                    role: facts.role,
+                });
+            }
+        }
+        if !full {
+            return Ok(candidates);
+        }
+    }
+}
+
+/// `GET /v1/grants/{id}/approvers`: who may approve the pending grant now.
+pub(crate) async fn grant_approvers(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let access = services(&state)?;
+    let grant = GrantId::parse(&id)
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no grant has this id"))?;
+    let store = state.store.clone();
+    let (grant, approvers) = tokio::task::spawn_blocking(move || {
+        let candidates = approver_candidates(store.as_ref(), &access.approvals)?;
+        let approvers = access
+            .approvals
+            .eligible_approvers(&grant, &candidates, now())
+            .map_err(grant_error)?;
+        Ok::<_, ApiError>((grant, approvers))
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))??;
+    Ok(Json(json!({ "grant": grant.as_str(), "approvers": approvers })).into_response())
 }
 
 #[derive(Deserialize)]

@@ -63,6 +63,7 @@ pub enum Endpoint {
     Metrics,
     OpenApi,
     EvaluateAction,
+    RiskShadow,
     ScoreMessage,
     AuditCheckpoint,
     AuditEntries,
@@ -73,6 +74,7 @@ pub enum Endpoint {
     ApproveGrant,
     RejectGrant,
     RevokeGrant,
+    GrantApprovers,
     PendingGrants,
     EnrolStepUp,
     VerifyStepUp,
@@ -139,6 +141,13 @@ pub const ROUTES: &[RouteSpec] = &[
         path: "/v1/actions/evaluate",
         scope: Some(Scope::Ingest),
         endpoint: Endpoint::EvaluateAction,
+    },
+    // Decisions compared, counts and the latest differences: no PII.
+    RouteSpec {
+        method: HttpMethod::Get,
+        path: "/v1/risk/shadow",
+        scope: Some(Scope::Read),
+        endpoint: Endpoint::RiskShadow,
     },
     RouteSpec {
         method: HttpMethod::Post,
@@ -209,6 +218,13 @@ pub const ROUTES: &[RouteSpec] = &[
         scope: Some(Scope::Ingest),
         endpoint: Endpoint::RevokeGrant,
     },
+    // Names and roles of staff, no customer data: `read`, like the inbox.
+    RouteSpec {
+        method: HttpMethod::Get,
+        path: "/v1/grants/{id}/approvers",
+        scope: Some(Scope::Read),
+        endpoint: Endpoint::GrantApprovers,
+    },
     // Enrolment hands out a TOTP secret: admin only.
     RouteSpec {
         method: HttpMethod::Post,
@@ -264,6 +280,7 @@ impl Endpoint {
             Endpoint::Metrics => on(filter, handlers::metrics),
             Endpoint::OpenApi => on(filter, handlers::openapi),
             Endpoint::EvaluateAction => on(filter, services::evaluate_action),
+            Endpoint::RiskShadow => on(filter, services::risk_shadow),
             Endpoint::ScoreMessage => on(filter, services::score_message),
             Endpoint::AuditCheckpoint => on(filter, services::audit_checkpoint),
             Endpoint::AuditEntries => on(filter, services::audit_entries),
@@ -274,6 +291,7 @@ impl Endpoint {
             Endpoint::ApproveGrant => on(filter, access::approve_grant),
             Endpoint::RejectGrant => on(filter, access::reject_grant),
             Endpoint::RevokeGrant => on(filter, access::revoke_grant),
+            Endpoint::GrantApprovers => on(filter, access::grant_approvers),
             Endpoint::PendingGrants => on(filter, access::pending_grants),
             Endpoint::EnrolStepUp => on(filter, access::enrol_step_up),
             Endpoint::VerifyStepUp => on(filter, access::verify_step_up),

@@ -170,6 +170,22 @@ pub(crate) async fn evaluate_action(
     .into_response())
 }
 
+/// `GET /v1/risk/shadow`: shadow mode on live traffic (the actions the
+/// pipeline decided since the candidate rule set was loaded, where it would
+/// have decided differently). `candidate_version` is null without a
+/// candidate (`[risk] candidate_rules_path`).
+pub(crate) async fn risk_shadow(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let risk = state
+        .services
+        .risk
+        .clone()
+        .ok_or_else(|| not_configured("action risk engine"))?;
+    let report = tokio::task::spawn_blocking(move || risk.with(|r| r.engine().shadow_report()))
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    Ok(Json(report).into_response())
+}
+
 #[derive(Serialize)]
 struct MessageBody {
     #[serde(flatten)]

@@ -1048,6 +1048,15 @@ impl Store for SwitchableStore {
         self.check()?;
         self.inner.directory_current(kind, id)
     }
+    fn directory_list(
+        &self,
+        kind: DirectoryKind,
+        after_id: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<DirectoryRecord>, StoreError> {
+        self.check()?;
+        self.inner.directory_list(kind, after_id, limit)
+    }
     fn directory_history(
         &self,
         kind: DirectoryKind,
@@ -1685,6 +1694,8 @@ fn totp_now(uri: &str) -> String {
 struct AccessApp {
     app: TestApp,
     audit: Arc<std::sync::Mutex<custos_audit::AuditLog>>,
+    countermeasures: custos_http::AgentCountermeasures,
+    live: Arc<custos_access::LiveContacts>,
     _dirs: (TempDir, TempDir),
 }
 
@@ -1694,6 +1705,15 @@ fn access_app() -> AccessApp {
     let directory = [
         json!({"type":"agent","ts":ts,"agent_id":"a-1","team":"tier1-chat","role":"support_l1","site":"IN"}),
         json!({"type":"agent","ts":ts,"agent_id":"a-9","team":"tier1-chat","role":"support_lead","site":"IN"}),
+        // Reporting lines (the `lead_id` extension): a-2 reports to a-8,
+        // who reports to a-7; a-6 (supervisor) and a-5 (security) are
+        // outside it.
+        json!({"type":"agent","ts":ts,"agent_id":"a-2","team":"tier1-chat","role":"support_l1","lead_id":"a-8"}),
+        json!({"type":"agent","ts":ts,"agent_id":"a-8","team":"tier1-chat","role":"support_lead","lead_id":"a-7"}),
+        json!({"type":"agent","ts":ts,"agent_id":"a-7","team":"tier1-chat","role":"Supervisor"}),
+        json!({"type":"agent","ts":ts,"agent_id":"a-6","team":"tier1-chat","role":"supervisor"}),
+        json!({"type":"agent","ts":ts,"agent_id":"a-5","team":"security","role":"security"}),
+        json!({"type":"ticket","ts":ts,"ticket_id":"t-2","customer_id":"c-1","agent_id":"a-2","status":"assigned","channel":"chat","category":"kyc_verification","opened_by":"customer"}),
         json!({"type":"customer","ts":ts,"customer_id":"c-1","tier":"vip","balance_usd":250000.0}),
         json!({"type":"ticket","ts":ts,"ticket_id":"t-1","customer_id":"c-1","agent_id":"a-1","status":"assigned","channel":"chat","category":"kyc_verification","opened_by":"customer"}),
     ];
@@ -1737,9 +1757,12 @@ fn access_app() -> AccessApp {
     let vault = Arc::new(custos_vault::Vault::open(vault_dir.path(), keys).unwrap());
     let access_dir = tempfile::tempdir().unwrap();
     let access_store = Arc::new(custos_access::SqliteAccessStore::open(access_dir.path()).unwrap());
+    let countermeasures = custos_http::AgentCountermeasures::default();
+    let live = Arc::new(custos_access::LiveContacts::default());
     let facts: Arc<dyn custos_access::FactsSource> = Arc::new(custos_http::StoreFacts {
         store: store.clone(),
-        countermeasures: Arc::default(),
+        countermeasures: countermeasures.clone(),
+        live_contacts: live.clone(),
     });
     let broker = Arc::new(custos_access::BrokerHandle::fixed(
         custos_broker::Broker::default_policies().unwrap(),
@@ -1765,17 +1788,18 @@ fn access_app() -> AccessApp {
         audit: Some(audit.clone()),
         access: Some(Arc::new(custos_http::AccessServices {
             service,
-            approvals: custos_access::Approvals::new(
+            approvals: Arc::new(custos_access::Approvals::new(
                 access_store.clone(),
                 access_store.clone(),
                 vault.clone(),
+                facts.clone(),
                 custos_access::GrantPolicy::default(),
-            ),
-            step_ups: custos_access::StepUps::new(
+            )),
+            step_ups: Arc::new(custos_access::StepUps::new(
                 access_store,
                 custos_access::SealingKey::from_bytes([9; 32]),
                 custos_access::StepUpPolicy::default(),
-            ),
+            )),
             vault,
             facts,
         })),
@@ -1787,6 +1811,8 @@ fn access_app() -> AccessApp {
     AccessApp {
         app,
         audit,
+        countermeasures,
+        live,
         _dirs: (vault_dir, access_dir),
     }
 }
@@ -1802,7 +1828,9 @@ fn field<'a>(outcome: &'a Value, name: &str) -> &'a Value {
 
 #[tokio::test]
 async fn a_reveal_needs_a_second_persons_approval_and_step_ups() {
-    let AccessApp { app, audit, _dirs } = access_app();
+    let AccessApp {
+        app, audit, _dirs, ..
+    } = access_app();
     let r = &app.router;
     let pii = json!({"customer": "c-1", "fields": {"name": "Jane Doe", "email": "jane@example.com", "national_id": "123-45-6789"}});
     let reply = send(r, post_json("/v1/vault/customers", Some(ADMIN_TOKEN), &pii)).await;
@@ -1974,6 +2002,163 @@ async fn a_reveal_needs_a_second_persons_approval_and_step_ups() {
     )
     .await;
     assert_problem(&reply, StatusCode::NOT_FOUND, "not-found");
+}
+
+#[tokio::test]
+async fn approvers_are_listed_and_the_lead_chain_may_not_approve() {
+    let AccessApp {
+        app,
+        audit,
+        countermeasures,
+        _dirs,
+        ..
+    } = access_app();
+    let r = &app.router;
+    let ask = json!({"requester": "a-2", "customer": "c-1", "ticket": "t-2", "fields": ["national_id"], "purpose": "verify identity"});
+    let reply = send(r, post_json("/v1/grants", Some(INGEST_TOKEN), &ask)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let grant = reply.json()["grant"]["id"].as_str().unwrap().to_owned();
+    countermeasures.write().unwrap().insert(
+        "a-5".to_owned(),
+        vec![custos_core::alert::ResponseAction::SuspendAccess],
+    );
+    let approvers = format!("/v1/grants/{grant}/approvers");
+
+    // a-6 enrols and steps up; a-8 (the lead) too.
+    for agent in ["a-6", "a-8"] {
+        let reply = send(
+            r,
+            post_json(
+                "/v1/step-up/enrol",
+                Some(ADMIN_TOKEN),
+                &json!({"agent": agent}),
+            ),
+        )
+        .await;
+        let uri = reply.json()["otpauth_uri"].as_str().unwrap().to_owned();
+        let reply = send(
+            r,
+            post_json(
+                "/v1/step-up/verify",
+                Some(INGEST_TOKEN),
+                &json!({"agent": agent, "code": totp_now(&uri)}),
+            ),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    }
+    // Approving roles, minus the requester's lead chain (a-8, a-7) and the
+    // suspended a-5; by id.
+    let reply = send(r, get(&approvers, Some(READ_TOKEN))).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(
+        reply.json(),
+        json!({"grant": grant, "approvers": [
+            {"agent": "a-6", "role": "supervisor", "enrolled": true, "fresh_step_up": true},
+            {"agent": "a-9", "role": "support_lead", "enrolled": false, "fresh_step_up": false},
+        ]})
+    );
+
+    // The lead, stepped up, is refused with a specific, audited reason.
+    let approve = |by: &str| {
+        post_json(
+            &format!("/v1/grants/{grant}/approve"),
+            Some(INGEST_TOKEN),
+            &json!({"by": by}),
+        )
+    };
+    let reply = send(r, approve("a-8")).await;
+    let body = assert_problem(&reply, StatusCode::FORBIDDEN, "refused");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("`approver_in_lead_chain`: the approver is in the requester's lead chain"),
+        "{body}"
+    );
+    let codes: Vec<Value> = {
+        let log = audit.lock().unwrap();
+        log.entries(0..log.size())
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.kind == "grant_refused")
+            .map(|e| e.details["code"].clone())
+            .collect()
+    };
+    assert_eq!(codes, vec![json!("approver_in_lead_chain")]);
+    // Unknown and malformed grants are 404, no token is 401.
+    let reply = send(
+        r,
+        get(
+            "/v1/grants/gr-0123456789abcdef0123456789abcdef/approvers",
+            Some(READ_TOKEN),
+        ),
+    )
+    .await;
+    assert_problem(&reply, StatusCode::NOT_FOUND, "not-found");
+    let reply = send(r, get("/v1/grants/nope/approvers", Some(READ_TOKEN))).await;
+    assert_problem(&reply, StatusCode::NOT_FOUND, "not-found");
+    let reply = send(r, get(&approvers, None)).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+
+    // A listed approver approves; a decided grant has no approvers.
+    let reply = send(r, approve("a-6")).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let reply = send(r, get(&approvers, Some(READ_TOKEN))).await;
+    assert_problem(&reply, StatusCode::CONFLICT, "conflict");
+}
+
+#[tokio::test]
+async fn a_live_contact_lets_an_agent_read_a_customer_without_a_ticket() {
+    let AccessApp {
+        app, live, _dirs, ..
+    } = access_app();
+    let r = &app.router;
+    let pii = json!({"customer": "c-1", "fields": {"name": "Jane Doe", "email": "jane@example.com", "national_id": "123-45-6789"}});
+    let reply = send(r, post_json("/v1/vault/customers", Some(ADMIN_TOKEN), &pii)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    // a-9 has no ticket of c-1.
+    let read = json!({"agent": "a-9", "customer": "c-1", "fields": ["name", "email", "national_id"], "purpose": "caller asks about a withdrawal", "action": "view"});
+    let outcomes = |out: &Value| -> Vec<String> {
+        ["name", "email", "national_id"]
+            .iter()
+            .map(|f| field(out, f)["outcome"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let reply = send(r, post_json("/v1/access", Some(INGEST_TOKEN), &read)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let out = reply.json();
+    assert_eq!(outcomes(&out), ["hidden", "hidden", "hidden"], "{out}");
+    assert_eq!(out["decision"]["denied"], true, "{out}");
+
+    let message = |minutes_ago: i64, channel: &str, role: &str, agent: &str| {
+        let ts = EventTime::from_micros(now_micros() - minutes_ago * 60_000_000).to_string();
+        json!({"type": "message", "ts": ts, "conversation_id": "conv-9", "channel": channel,
+               "direction": "inbound", "sender_role": role, "customer_id": "c-1",
+               "text": "hello, this is support", "agent_id": agent})
+        .to_string()
+    };
+    // Not a live contact: an expired one, an sms, someone not an agent, another agent.
+    assert!(live.observe(&message(11, "chat", "agent", "a-9")));
+    assert!(!live.observe(&message(1, "sms", "agent", "a-9")));
+    assert!(!live.observe(&message(1, "chat", "unknown", "a-9")));
+    assert!(live.observe(&message(1, "phone", "agent", "a-1")));
+    let reply = send(r, post_json("/v1/access", Some(INGEST_TOKEN), &read)).await;
+    assert_eq!(outcomes(&reply.json()), ["hidden", "hidden", "hidden"]);
+
+    // On a chat with c-1 a minute ago: the live-contact fields, masked.
+    assert!(live.observe(&message(1, "chat", "agent", "a-9")));
+    let reply = send(r, post_json("/v1/access", Some(INGEST_TOKEN), &read)).await;
+    let out = reply.json();
+    assert_eq!(outcomes(&out), ["masked", "masked", "hidden"], "{out}");
+    assert_eq!(field(&out, "email")["value"], "j***@e***.com", "{out}");
+    assert!(!reply.text().contains("jane@example.com"));
+    // Revealing a sensitive field still needs a grant.
+    let mut reveal = read.clone();
+    reveal["action"] = json!("reveal");
+    let reply = send(r, post_json("/v1/access", Some(INGEST_TOKEN), &reveal)).await;
+    assert_ne!(field(&reply.json(), "national_id")["outcome"], "revealed");
+    assert!(!reply.text().contains("123-45-6789"));
 }
 
 #[tokio::test]

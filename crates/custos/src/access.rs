@@ -29,6 +29,10 @@ pub struct AccessSettings {
     /// The 32-byte hex key sealing TOTP secrets (default:
     /// `DATA_DIR/step-up.key`, generated).
     pub step_up_key_file: Option<PathBuf>,
+    /// The vault's own PostgreSQL database; `None`: SQLite in the data dir.
+    pub vault_database_url: Option<crate::config::Secret>,
+    /// The vault's schema on PostgreSQL.
+    pub vault_schema: String,
 }
 
 fn random_hex_32() -> anyhow::Result<String> {
@@ -63,6 +67,7 @@ pub fn open(
     settings: &Settings,
     store: Arc<dyn Store>,
     countermeasures: AgentCountermeasures,
+    live_contacts: Arc<custos_access::LiveContacts>,
 ) -> anyhow::Result<(AccessServices, Arc<BrokerHandle>)> {
     let access = &settings.access;
     let data = &settings.data_dir;
@@ -79,9 +84,16 @@ pub fn open(
     })?;
     let keys = custos_vault::KeyRing::from_json(&keys_text)
         .with_context(|| format!("`{}`", keys_path.display()))?;
-    let vault = Arc::new(
-        custos_vault::Vault::open(&data.join("vault"), keys).context("cannot open the vault")?,
-    );
+    let vault = Arc::new(match &access.vault_database_url {
+        // The synchronous client: `open` runs before the runtime's tasks.
+        Some(url) => {
+            custos_vault::Vault::open_postgres_with_schema(url.expose(), &access.vault_schema, keys)
+                .context("cannot open the vault in PostgreSQL")?
+        }
+        None => {
+            custos_vault::Vault::open(&data.join("vault"), keys).context("cannot open the vault")?
+        }
+    });
     let seal_path = access
         .step_up_key_file
         .clone()
@@ -118,6 +130,7 @@ pub fn open(
     let facts: Arc<dyn custos_access::FactsSource> = Arc::new(StoreFacts {
         store,
         countermeasures,
+        live_contacts,
     });
     let service = AccessService::new(
         broker.clone(),
@@ -130,13 +143,14 @@ pub fn open(
     Ok((
         AccessServices {
             service,
-            approvals: Approvals::new(
+            approvals: Arc::new(Approvals::new(
                 grants,
                 step_ups.clone(),
                 vault.clone(),
+                facts.clone(),
                 GrantPolicy::default(),
-            ),
-            step_ups: StepUps::new(step_ups, seal, StepUpPolicy::default()),
+            )),
+            step_ups: Arc::new(StepUps::new(step_ups, seal, StepUpPolicy::default())),
             vault,
             facts,
         },
@@ -371,8 +385,13 @@ mod tests {
         .unwrap()
         .resolve()
         .unwrap();
-        let (access, _broker) =
-            open(&settings, store.clone(), AgentCountermeasures::default()).unwrap();
+        let (access, _broker) = open(
+            &settings,
+            store.clone(),
+            AgentCountermeasures::default(),
+            Arc::default(),
+        )
+        .unwrap();
         let access = Arc::new(access);
         let now = EventTime::from_unix_secs(1_900_000_000);
         append(

@@ -72,6 +72,11 @@ pub struct AccessSection {
     pub policy_dir: Option<PathBuf>,
     /// Key sealing TOTP secrets (`CUSTOS_ACCESS_STEP_UP_KEY_FILE`; default `DATA_DIR/step-up.key`, generated).
     pub step_up_key_file: Option<PathBuf>,
+    /// The PII vault's own PostgreSQL database (`CUSTOS_ACCESS_VAULT_DATABASE_URL`); unset: the
+    /// SQLite file `DATA_DIR/vault/vault.db`. Never `database_url`: keep PII apart from events.
+    pub vault_database_url: Option<Secret>,
+    /// The vault's schema on PostgreSQL (`CUSTOS_ACCESS_VAULT_SCHEMA`; default `custos_vault`).
+    pub vault_schema: Option<String>,
 }
 
 /// `[audit]`: the tamper-evident log `serve` keeps.
@@ -262,6 +267,12 @@ impl Config {
         if let Some(v) = env.get("CUSTOS_ACCESS_STEP_UP_KEY_FILE") {
             self.access.step_up_key_file = Some(PathBuf::from(v));
         }
+        if let Some(v) = env.get("CUSTOS_ACCESS_VAULT_DATABASE_URL") {
+            self.access.vault_database_url = Some(Secret::new(v));
+        }
+        if let Some(v) = env.get("CUSTOS_ACCESS_VAULT_SCHEMA") {
+            self.access.vault_schema = Some(v);
+        }
         if let Some(v) = env.get("CUSTOS_AUDIT_ORIGIN") {
             self.audit.origin = Some(v);
         }
@@ -308,6 +319,14 @@ impl Config {
             let u = url.expose();
             if !(u.starts_with("postgres://") || u.starts_with("postgresql://")) {
                 bail!("`database_url` must start with `postgres://` or `postgresql://`");
+            }
+        }
+        if let Some(url) = &self.access.vault_database_url {
+            let u = url.expose();
+            if !(u.starts_with("postgres://") || u.starts_with("postgresql://")) {
+                bail!(
+                    "`access.vault_database_url` must start with `postgres://` or `postgresql://`"
+                );
             }
         }
         let lateness = self.pipeline.lateness_secs.unwrap_or(300);
@@ -416,6 +435,11 @@ impl Config {
                 vault_keys_file: self.access.vault_keys_file,
                 policy_dir: self.access.policy_dir,
                 step_up_key_file: self.access.step_up_key_file,
+                vault_database_url: self.access.vault_database_url,
+                vault_schema: self
+                    .access
+                    .vault_schema
+                    .unwrap_or_else(|| custos_vault::DEFAULT_POSTGRES_SCHEMA.to_owned()),
             },
             audit,
             webhooks,
@@ -661,6 +685,47 @@ mod tests {
         assert!(!format!("{c:?}").contains("pw"));
         let err = c.resolve().unwrap_err().to_string();
         assert!(err.contains("postgres://") && !err.contains("pw"), "{err}");
+    }
+
+    #[test]
+    fn the_vault_database_is_its_own_checked_and_hidden() {
+        let bad = Config::load(
+            None,
+            &env(&[("CUSTOS_ACCESS_VAULT_DATABASE_URL", "mysql://u:pw@h/pii")]),
+        )
+        .unwrap();
+        assert!(!format!("{bad:?}").contains("pw"));
+        let err = bad.resolve().unwrap_err().to_string();
+        assert!(
+            err.contains("access.vault_database_url") && !err.contains("pw"),
+            "{err}"
+        );
+        let settings = Config::load(
+            None,
+            &env(&[
+                (
+                    "CUSTOS_ACCESS_VAULT_DATABASE_URL",
+                    "postgres://vault:pw@h/pii",
+                ),
+                ("CUSTOS_ACCESS_VAULT_SCHEMA", "pii_v1"),
+            ]),
+        )
+        .unwrap()
+        .resolve()
+        .unwrap();
+        assert_eq!(
+            settings
+                .access
+                .vault_database_url
+                .as_ref()
+                .map(|u| u.expose()),
+            Some("postgres://vault:pw@h/pii")
+        );
+        assert_eq!(settings.access.vault_schema, "pii_v1");
+        assert!(!format!("{:?}", settings.access).contains("pw"));
+        let default = Config::load(None, &env(&[])).unwrap().resolve().unwrap();
+        assert!(default.access.vault_database_url.is_none());
+        assert_eq!(default.access.vault_schema, "custos_vault");
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub struct Server {
     audit: Option<std::thread::JoinHandle<()>>,
     policies: Option<std::thread::JoinHandle<()>>,
     janitor: Option<std::thread::JoinHandle<()>>,
-    rules: Option<std::thread::JoinHandle<()>>,
+    rules: Vec<std::thread::JoinHandle<()>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     http: Option<tokio::task::JoinHandle<()>>,
 }
@@ -72,8 +72,10 @@ impl Server {
             custos_risk::ActionRisk::new(settings.detectors.risk.clone()).context("`risk`")?,
         );
         let countermeasures = custos_http::AgentCountermeasures::default();
+        let live_contacts = Arc::new(custos_access::LiveContacts::default());
         let pipeline = {
             let countermeasures = countermeasures.clone();
+            let live_contacts = live_contacts.clone();
             let risk = risk.clone();
             let store = store.clone();
             let metrics = metrics.clone();
@@ -85,7 +87,7 @@ impl Server {
             let idle_flush = settings.idle_flush;
             std::thread::Builder::new().name("custos-pipeline".into()).spawn(move || {
                 let tailer = loop {
-                    match detectors::pipeline_sharing(&config, &detector_settings, &risk).and_then(|p| Tailer::start(store.clone(), p, idle_flush)).map(|t| t.share_countermeasures(countermeasures.clone())) {
+                    match detectors::pipeline_sharing(&config, &detector_settings, &risk).and_then(|p| Tailer::start(store.clone(), p, idle_flush, Some(live_contacts.clone()))).map(|t| t.share_countermeasures(countermeasures.clone())) {
                         Ok(t) => break t,
                         Err(e) => {
                             tracing::warn!(error = %e, "cannot rebuild pipeline state; retrying");
@@ -137,7 +139,8 @@ impl Server {
                 .name("custos-audit".into())
                 .spawn(move || pump.run(&stop))?
         };
-        let (access, broker) = crate::access::open(settings, store.clone(), countermeasures)?;
+        let (access, broker) =
+            crate::access::open(settings, store.clone(), countermeasures, live_contacts)?;
         let policies = {
             let stop = stop_pipeline.clone();
             let audit = Some(audit_log.clone());
@@ -157,21 +160,31 @@ impl Server {
                 .name("custos-grants".into())
                 .spawn(move || janitor.run(&stop))?
         };
-        let rules = match settings.detectors.risk.rules_path.clone() {
-            None => None,
-            Some(path) => {
-                let watcher = crate::risk_rules::RulesWatcher {
-                    path,
-                    risk: risk.clone(),
-                    audit: Some(audit_log.clone()),
-                };
-                let stop = stop_pipeline.clone();
-                Some(
-                    std::thread::Builder::new()
-                        .name("custos-risk-rules".into())
-                        .spawn(move || watcher.run(&stop))?,
-                )
-            }
+        let mut rules = Vec::new();
+        let risk_files = [
+            (settings.detectors.risk.rules_path.clone(), false),
+            (settings.detectors.risk.candidate_rules_path.clone(), true),
+        ];
+        for (path, candidate) in risk_files {
+            let Some(path) = path else { continue };
+            let watcher = crate::risk_rules::RulesWatcher {
+                path,
+                risk: risk.clone(),
+                audit: Some(audit_log.clone()),
+                candidate,
+            };
+            let stop = stop_pipeline.clone();
+            rules.push(
+                std::thread::Builder::new()
+                    .name("custos-risk-rules".into())
+                    .spawn(move || watcher.run(&stop))?,
+            );
+        }
+        // The console calls the same workflow and log as the API.
+        let console_services = custos_console::ConsoleServices {
+            approvals: Some(access.approvals.clone()),
+            step_ups: Some(access.step_ups.clone()),
+            audit: Some(audit_log.clone()),
         };
         let services = custos_http::Services {
             access: Some(access),
@@ -187,7 +200,8 @@ impl Server {
             .with_services(services);
         let console =
             custos_console::ConsoleState::open(&settings.data_dir.join("console"), store.clone())
-                .context("cannot open the console's user store")?;
+                .context("cannot open the console's user store")?
+                .with_services(console_services);
         let app = custos_http::router(state).merge(custos_console::router(console));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let http = runtime.spawn(async move {
@@ -238,7 +252,7 @@ impl Server {
         if let Some(j) = self.janitor.take() {
             let _ = j.join();
         }
-        if let Some(r) = self.rules.take() {
+        for r in self.rules.drain(..) {
             let _ = r.join();
         }
     }

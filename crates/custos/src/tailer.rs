@@ -38,14 +38,19 @@ pub struct Tailer {
     out: Vec<Output>,
     /// Countermeasures in force on agents, for the access broker.
     countermeasures: Option<custos_http::AgentCountermeasures>,
+    /// Agents' live chats and calls with customers, for the broker.
+    live_contacts: Option<Arc<custos_access::LiveContacts>>,
 }
 
 impl Tailer {
     /// Rebuilds state from the events already processed.
+    /// `live_contacts`, when given, sees every event (the replayed ones
+    /// too), so the broker knows which agent is talking to which customer.
     pub fn start(
         store: Arc<dyn Store>,
         mut pipeline: Pipeline,
         idle_flush: Duration,
+        live_contacts: Option<Arc<custos_access::LiveContacts>>,
     ) -> anyhow::Result<Tailer> {
         let cursor = store.cursor(CURSOR)?;
         let mut at = 0;
@@ -57,6 +62,9 @@ impl Tailer {
             }
             for stored in &page {
                 if let Some(event) = decode(stored) {
+                    if let Some(live) = &live_contacts {
+                        live.observe_event(&event, &stored.raw);
+                    }
                     pipeline.push(event, &mut discard);
                 }
                 discard.clear();
@@ -72,6 +80,7 @@ impl Tailer {
             pending: Vec::new(),
             out: Vec::new(),
             countermeasures: None,
+            live_contacts,
         })
     }
 
@@ -137,6 +146,9 @@ impl Tailer {
         let last = page.last().map_or(self.cursor, |e| e.seq);
         for stored in &page {
             if let Some(event) = decode(stored) {
+                if let Some(live) = &self.live_contacts {
+                    live.observe_event(&event, &stored.raw);
+                }
                 self.pipeline.push(event, &mut self.out);
             }
         }
