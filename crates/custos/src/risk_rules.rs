@@ -22,14 +22,33 @@ fn fingerprint(path: &Path) -> Option<(SystemTime, u64)> {
 }
 
 pub struct RulesWatcher {
-    pub path: PathBuf,
-    pub risk: RiskHandle,
-    pub audit: Option<Arc<Mutex<custos_audit::AuditLog>>>,
+    path: PathBuf,
+    risk: RiskHandle,
+    audit: Option<Arc<Mutex<custos_audit::AuditLog>>>,
     /// Watches the shadow candidate instead of the live rules.
-    pub candidate: bool,
+    candidate: bool,
+    /// The file as the engine loaded it, taken when the watcher is made
+    /// (not when its thread starts), so a change in between is seen.
+    seen: Option<(SystemTime, u64)>,
 }
 
 impl RulesWatcher {
+    pub fn new(
+        path: PathBuf,
+        risk: RiskHandle,
+        audit: Option<Arc<Mutex<custos_audit::AuditLog>>>,
+        candidate: bool,
+    ) -> RulesWatcher {
+        let seen = fingerprint(&path);
+        RulesWatcher {
+            path,
+            risk,
+            audit,
+            candidate,
+            seen,
+        }
+    }
+
     fn record(&self, outcome: &str, detail: String) {
         let Some(log) = &self.audit else { return };
         let kind = if self.candidate {
@@ -55,7 +74,7 @@ impl RulesWatcher {
     }
 
     pub fn run(self, stop: &AtomicBool) {
-        let mut seen = fingerprint(&self.path);
+        let mut seen = self.seen;
         while !stop.load(Ordering::Relaxed) {
             for _ in 0..10 {
                 if stop.load(Ordering::Relaxed) {
@@ -120,12 +139,7 @@ mod tests {
         ));
         let stop = Arc::new(AtomicBool::new(false));
         let watcher = {
-            let watcher = RulesWatcher {
-                path: path.clone(),
-                risk: risk.clone(),
-                audit: Some(log.clone()),
-                candidate: false,
-            };
+            let watcher = RulesWatcher::new(path.clone(), risk.clone(), Some(log.clone()), false);
             let stop = stop.clone();
             std::thread::spawn(move || watcher.run(&stop))
         };
@@ -175,12 +189,7 @@ mod tests {
         ));
         let stop = Arc::new(AtomicBool::new(false));
         let watcher = {
-            let watcher = RulesWatcher {
-                path: path.clone(),
-                risk: risk.clone(),
-                audit: Some(log.clone()),
-                candidate: true,
-            };
+            let watcher = RulesWatcher::new(path.clone(), risk.clone(), Some(log.clone()), true);
             let stop = stop.clone();
             std::thread::spawn(move || watcher.run(&stop))
         };

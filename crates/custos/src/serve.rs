@@ -167,12 +167,12 @@ impl Server {
         ];
         for (path, candidate) in risk_files {
             let Some(path) = path else { continue };
-            let watcher = crate::risk_rules::RulesWatcher {
+            let watcher = crate::risk_rules::RulesWatcher::new(
                 path,
-                risk: risk.clone(),
-                audit: Some(audit_log.clone()),
+                risk.clone(),
+                Some(audit_log.clone()),
                 candidate,
-            };
+            );
             let stop = stop_pipeline.clone();
             rules.push(
                 std::thread::Builder::new()
