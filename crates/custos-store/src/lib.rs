@@ -15,6 +15,7 @@
 //! another one).
 
 mod batch;
+mod dircache;
 mod error;
 mod migrate;
 mod pg;
