@@ -51,7 +51,7 @@ pub use crate::reload::BrokerHandle;
 pub use crate::seal::{SEALING_KEY_LEN, SealingKey};
 pub use crate::service::{AccessOutcome, AccessService, FieldValue, Origin, ShownValue};
 pub use crate::sqlite::{ACCESS_FILE_NAME, SqliteAccessStore};
-pub use crate::stepup::{Enrolment, StepUpPolicy, StepUps, Verified};
+pub use crate::stepup::{Enrolment, StepUpFactor, StepUpPolicy, StepUps, Verified};
 pub use crate::store::{
     FailureCount, GrantRecord, GrantStore, StepUpState, StepUpStore, Transition,
 };

@@ -92,6 +92,8 @@ const RECORD_FAILURE: &str = "UPDATE step_up SET
      locked_until = CASE WHEN failures + 1 >= $2::bigint THEN $3::bigint ELSE locked_until END
      WHERE agent_id = $1::text RETURNING failures, locked_until";
 const STEP_UP_AT: &str = "SELECT step_up_at FROM step_up WHERE agent_id = $1::text";
+const RECORD_STEP_UP: &str = "UPDATE step_up SET step_up_at = $2::bigint
+     WHERE agent_id = $1::text AND (locked_until IS NULL OR locked_until <= $2::bigint)";
 
 /// A connection and its prepared statements; empty until used or after it broke.
 #[derive(Default)]
@@ -604,6 +606,15 @@ impl StepUpStore for PostgresAccessStore {
             .try_get(0)
             .map_err(|e| AccessStoreError::Internal(format!("unreadable step-up time: {e}")))?;
         Ok(at.map(EventTime::from_micros))
+    }
+
+    fn record_step_up(&self, agent: &AgentId, at: EventTime) -> Result<bool, AccessStoreError> {
+        let changed = self.execute(
+            "record a step-up",
+            RECORD_STEP_UP,
+            &[&agent.as_str(), &at.as_micros()],
+        )?;
+        Ok(changed == 1)
     }
 }
 

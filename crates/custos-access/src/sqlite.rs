@@ -85,6 +85,8 @@ const RECORD_FAILURE: &str = "UPDATE step_up SET
      locked_until = CASE WHEN failures + 1 >= ?2 THEN ?3 ELSE locked_until END
      WHERE agent_id = ?1 RETURNING failures, locked_until";
 const STEP_UP_AT: &str = "SELECT step_up_at FROM step_up WHERE agent_id = ?1";
+const RECORD_STEP_UP: &str = "UPDATE step_up SET step_up_at = ?2
+     WHERE agent_id = ?1 AND (locked_until IS NULL OR locked_until <= ?2)";
 
 /// Grants and step-up state in SQLite. Share it with an `Arc`; every call
 /// blocks the calling thread.
@@ -483,6 +485,15 @@ impl StepUpStore for SqliteAccessStore {
             })
             .map_err(|e| sql_error("read a step-up time", &e))?;
         Ok(at.flatten().map(EventTime::from_micros))
+    }
+
+    fn record_step_up(&self, agent: &AgentId, at: EventTime) -> Result<bool, AccessStoreError> {
+        let connection = lock(&self.writer);
+        let changed = connection
+            .prepare_cached(RECORD_STEP_UP)
+            .and_then(|mut statement| statement.execute(params![agent.as_str(), at.as_micros()]))
+            .map_err(|e| sql_error("record a step-up", &e))?;
+        Ok(changed == 1)
     }
 }
 

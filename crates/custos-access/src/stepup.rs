@@ -50,6 +50,23 @@ pub struct Verified {
     pub audit: AuditRecord,
 }
 
+/// A second factor verified by the caller rather than by [`StepUps`]: see
+/// [`StepUps::record_verified`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepUpFactor {
+    /// A WebAuthn assertion (a passkey of the analyst console).
+    WebAuthn,
+}
+
+impl StepUpFactor {
+    /// The factor's name in audit records (`detail.method`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepUpFactor::WebAuthn => "webauthn",
+        }
+    }
+}
+
 /// TOTP step-up over a [`StepUpStore`], secrets sealed under a caller key.
 pub struct StepUps {
     store: Arc<dyn StepUpStore>,
@@ -146,6 +163,49 @@ impl StepUps {
             });
         }
         let audit = AuditRecord::new("step_up_verified", now, agent, "ok");
+        Ok(Verified {
+            step_up_at: now,
+            audit,
+        })
+    }
+
+    /// Records a step-up of `agent` at `now` that the caller verified with
+    /// another `factor` (the console checks a passkey assertion of the user
+    /// who is this agent): the step-up time [`crate::Approvals::approve`]
+    /// checks is set, the TOTP replay counter is left alone. The caller
+    /// vouches for the verification; nothing here checks the factor.
+    ///
+    /// Refused like a TOTP step-up: not enrolled (the agent has no step-up
+    /// record), or locked after failed codes.
+    pub fn record_verified(
+        &self,
+        agent: &AgentId,
+        factor: StepUpFactor,
+        now: EventTime,
+    ) -> Result<Verified, StepUpError> {
+        let state = self
+            .store
+            .step_up_state(agent)?
+            .ok_or_else(|| StepUpError::NotEnrolled {
+                agent: agent.to_string(),
+            })?;
+        if let Some(until) = state.locked_until.filter(|&until| until > now) {
+            return Err(StepUpError::Locked { until });
+        }
+        if !self.store.record_step_up(agent, now)? {
+            // Unenrolled or locked meanwhile.
+            let state = self.store.step_up_state(agent)?;
+            return Err(
+                match state.and_then(|s| s.locked_until).filter(|&u| u > now) {
+                    Some(until) => StepUpError::Locked { until },
+                    None => StepUpError::NotEnrolled {
+                        agent: agent.to_string(),
+                    },
+                },
+            );
+        }
+        let mut audit = AuditRecord::new("step_up_verified", now, agent, "ok");
+        audit.detail = serde_json::json!({ "method": factor.as_str() });
         Ok(Verified {
             step_up_at: now,
             audit,

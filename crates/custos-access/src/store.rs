@@ -212,6 +212,12 @@ pub trait StepUpStore: Send + Sync {
 
     /// When `agent` last completed a step-up; `None` if never or not enrolled.
     fn step_up_at(&self, agent: &AgentId) -> Result<Option<EventTime>, AccessStoreError>;
+
+    /// Records a step-up at `at` that another factor verified (a console
+    /// passkey): sets `step_up_at = at` if the agent is enrolled and not
+    /// locked at `at`, leaving `last_step` and the failures as they are.
+    /// `false` when refused (not enrolled, or locked).
+    fn record_step_up(&self, agent: &AgentId, at: EventTime) -> Result<bool, AccessStoreError>;
 }
 
 // ------------------------------------------------------------ shared SQL

@@ -54,6 +54,7 @@ conformance!(
     invalid_requests_are_refused_without_writing,
     totp_step_up_accepts_each_time_step_once,
     repeated_failures_lock_step_up,
+    a_step_up_verified_by_another_factor_counts_for_approval,
     data_survives_reopen,
     concurrent_spends_never_overdraw,
     concurrent_verifies_of_one_code_accept_it_once,

@@ -7,7 +7,7 @@ use std::thread;
 
 use custos_access::{
     Approvals, ApproverCandidate, EligibleApprover, FactsError, GrantError, GrantId, GrantPolicy,
-    MAX_LEAD_CHAIN, RevealRequest, StepUpError, StepUpPolicy, StepUps,
+    MAX_LEAD_CHAIN, RevealRequest, StepUpError, StepUpFactor, StepUpPolicy, StepUps,
 };
 use custos_broker::GrantStatus;
 use custos_core::alert::ResponseAction;
@@ -656,6 +656,55 @@ pub fn totp_step_up_accepts_each_time_step_once(backend: &dyn Backend) {
     w.step_ups.unenrol(&a, &agent("admin-1"), at(130)).unwrap();
     let again = w.step_ups.enrol(&a, at(131)).unwrap();
     assert_ne!(secret_of(&again).expose(), secret.expose());
+}
+
+pub fn a_step_up_verified_by_another_factor_counts_for_approval(backend: &dyn Backend) {
+    let w = world(backend);
+    let lead = agent("l-1");
+    let id = w
+        .approvals
+        .request(&reveal_request(1), T0)
+        .unwrap()
+        .grant
+        .id;
+    // Not enrolled: nothing recorded, the approval still needs a step-up.
+    assert!(matches!(
+        w.step_ups
+            .record_verified(&lead, StepUpFactor::WebAuthn, at(5)),
+        Err(StepUpError::NotEnrolled { .. })
+    ));
+    assert_eq!(
+        w.approvals.approve(&id, &lead, "support_lead", at(6)),
+        Err(GrantError::ApproverStepUpNeeded)
+    );
+    let secret = secret_of(&w.step_ups.enrol(&lead, T0).unwrap());
+    let verified = w
+        .step_ups
+        .record_verified(&lead, StepUpFactor::WebAuthn, at(7))
+        .unwrap();
+    assert_eq!(verified.step_up_at, at(7));
+    assert_eq!(verified.audit.kind, "step_up_verified");
+    assert_eq!(verified.audit.detail["method"], "webauthn");
+    assert_eq!(w.step_ups.step_up_at(&lead).unwrap(), Some(at(7)));
+    let approved = w
+        .approvals
+        .approve(&id, &lead, "support_lead", at(8))
+        .unwrap();
+    assert_eq!(approved.grant.decided_by, Some(lead.clone()));
+    // The TOTP replay counter is untouched: the current code still works once.
+    w.step_ups
+        .verify(&lead, &code(&secret, at(60)), at(60))
+        .unwrap();
+    // A lock after failed codes refuses the other factor too.
+    for second in 61..66 {
+        let _ = w.step_ups.verify(&lead, "000000", at(second));
+    }
+    assert!(matches!(
+        w.step_ups
+            .record_verified(&lead, StepUpFactor::WebAuthn, at(70)),
+        Err(StepUpError::Locked { .. })
+    ));
+    assert_eq!(w.step_ups.step_up_at(&lead).unwrap(), Some(at(60)));
 }
 
 pub fn repeated_failures_lock_step_up(backend: &dyn Backend) {
