@@ -1,8 +1,11 @@
 // custos console: the only script (served from /console/assets, never inline).
-// Everything but the proof check works without it: it adds a confirmation
-// before forms that carry data-confirm (releasing a countermeasure), moves
-// focus to an error, and checks an audit entry's inclusion proof in the
-// browser (RFC 6962 / RFC 9162 hashing with crypto.subtle SHA-256).
+// Everything but the proof check and passkeys works without it: it adds a
+// confirmation before forms that carry data-confirm (releasing a
+// countermeasure), moves focus to an error, checks an audit entry's
+// inclusion proof in the browser (RFC 6962 / RFC 9162 hashing with
+// crypto.subtle SHA-256), and runs the passkey (WebAuthn) ceremonies: the
+// server's options go to navigator.credentials.create/get, the browser's
+// answer goes back in a hidden form field, and the server checks it.
 "use strict";
 
 function hexToBytes(text) {
@@ -103,7 +106,177 @@ async function verifyInclusion(button, result) {
     " entries (" + proof.length + " hashes recomputed in this browser).";
 }
 
+
+// ---------------------------------------------------------------- passkeys
+
+var MOUNT = "/console";
+
+function bytesToBase64url(buffer) {
+  var bytes = new Uint8Array(buffer);
+  var raw = "";
+  for (var i = 0; i < bytes.length; i++) raw += String.fromCharCode(bytes[i]);
+  return btoa(raw).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function base64urlToBytes(text) {
+  var b64 = text.replace(/-/g, "+").replace(/_/g, "/");
+  while (b64.length % 4 !== 0) b64 += "=";
+  return base64ToBytes(b64);
+}
+
+function withIds(list) {
+  return (list || []).map(function (c) { return Object.assign({}, c, { id: base64urlToBytes(c.id) }); });
+}
+
+// PublicKeyCredentialCreationOptionsJSON -> options for create().
+function creationOptions(json) {
+  if (typeof PublicKeyCredential.parseCreationOptionsFromJSON === "function") {
+    return PublicKeyCredential.parseCreationOptionsFromJSON(json);
+  }
+  return Object.assign({}, json, {
+    challenge: base64urlToBytes(json.challenge),
+    user: Object.assign({}, json.user, { id: base64urlToBytes(json.user.id) }),
+    excludeCredentials: withIds(json.excludeCredentials),
+  });
+}
+
+// PublicKeyCredentialRequestOptionsJSON -> options for get().
+function requestOptions(json) {
+  if (typeof PublicKeyCredential.parseRequestOptionsFromJSON === "function") {
+    return PublicKeyCredential.parseRequestOptionsFromJSON(json);
+  }
+  return Object.assign({}, json, {
+    challenge: base64urlToBytes(json.challenge),
+    allowCredentials: withIds(json.allowCredentials),
+  });
+}
+
+// The credential as RegistrationResponseJSON / AuthenticationResponseJSON.
+function credentialJSON(credential) {
+  if (typeof credential.toJSON === "function") return credential.toJSON();
+  var r = credential.response;
+  var out = {
+    id: credential.id,
+    rawId: bytesToBase64url(credential.rawId),
+    type: credential.type,
+    clientExtensionResults: credential.getClientExtensionResults(),
+    response: { clientDataJSON: bytesToBase64url(r.clientDataJSON) },
+  };
+  if (r.attestationObject) {
+    out.response.attestationObject = bytesToBase64url(r.attestationObject);
+    out.response.transports = typeof r.getTransports === "function" ? r.getTransports() : [];
+  } else {
+    out.response.authenticatorData = bytesToBase64url(r.authenticatorData);
+    out.response.signature = bytesToBase64url(r.signature);
+    if (r.userHandle) out.response.userHandle = bytesToBase64url(r.userHandle);
+  }
+  return out;
+}
+
+// Asks the server for a ceremony's options (a CSRF-protected POST).
+async function passkeyOptions(path, csrf) {
+  var response = await fetch(MOUNT + path, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { Accept: "application/json", "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ csrf: csrf }).toString(),
+  });
+  var body = null;
+  try { body = await response.json(); } catch (e) { body = null; }
+  if (!response.ok) {
+    throw new Error(body && body.error ? body.error : "the server refused (HTTP " + response.status + ")");
+  }
+  return body;
+}
+
+function passkeyFailure(error) {
+  if (error && error.name === "NotAllowedError") {
+    return "The passkey prompt was cancelled or timed out, or no passkey of this console is on this device.";
+  }
+  if (error && error.name === "InvalidStateError") {
+    return "This authenticator already holds a passkey of yours.";
+  }
+  return (error && error.message) || "The passkey did not work.";
+}
+
+function setStatus(element, text, kind) {
+  if (!element) return;
+  element.className = "passkey-status" + (kind ? " " + kind : "");
+  element.textContent = text;
+}
+
+function setUpPasskeys() {
+  if (!window.PublicKeyCredential || !navigator.credentials) return;
+
+  // Sign-in: a discoverable passkey; the answer is posted in the form.
+  document.querySelectorAll("form[data-passkey-signin]").forEach(function (form) {
+    var section = form.closest("section");
+    if (section) section.hidden = false;
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var status = form.querySelector(".passkey-status");
+      setStatus(status, "Waiting for your passkey…");
+      passkeyOptions("/signin/passkey/options", form.elements.csrf.value).then(function (json) {
+        return navigator.credentials.get({ publicKey: requestOptions(json) });
+      }).then(function (credential) {
+        form.elements.credential.value = JSON.stringify(credentialJSON(credential));
+        setStatus(status, "Signing in…");
+        form.submit();
+      }, function (error) {
+        setStatus(status, "Failed: " + passkeyFailure(error), "failed");
+      });
+    });
+  });
+
+  // Adding a passkey: create() after the form's own checks passed.
+  document.querySelectorAll("form[data-passkey-register]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var status = form.querySelector(".passkey-status");
+      setStatus(status, "Follow your browser's prompt to create the passkey…");
+      passkeyOptions("/passkeys/register/options", form.elements.csrf.value).then(function (json) {
+        return navigator.credentials.create({ publicKey: creationOptions(json) });
+      }).then(function (credential) {
+        form.elements.credential.value = JSON.stringify(credentialJSON(credential));
+        setStatus(status, "Saving the passkey…");
+        form.submit();
+      }, function (error) {
+        setStatus(status, "Failed: " + passkeyFailure(error), "failed");
+      });
+    });
+  });
+
+  // Step-up: a passkey assertion instead of the code; the person then
+  // presses the form's own button (so a confirmation still comes first).
+  document.querySelectorAll("[data-passkey-step-up]").forEach(function (button) {
+    var form = button.closest("form");
+    var box = button.closest(".passkey-step-up");
+    if (!form || !box) return;
+    box.hidden = false;
+    button.addEventListener("click", function () {
+      var status = box.querySelector(".passkey-status");
+      button.disabled = true;
+      setStatus(status, "Waiting for your passkey…");
+      passkeyOptions("/passkeys/step-up/options", form.elements.csrf.value).then(function (json) {
+        return navigator.credentials.get({ publicKey: requestOptions(json) });
+      }).then(function (credential) {
+        form.elements.webauthn.value = JSON.stringify(credentialJSON(credential));
+        var code = form.elements.code;
+        if (code) {
+          code.required = false;
+          code.disabled = true;
+        }
+        setStatus(status, "Passkey confirmed: now press " + button.getAttribute("data-passkey-step-up") + ".", "ok");
+      }, function (error) {
+        button.disabled = false;
+        setStatus(status, "Failed: " + passkeyFailure(error), "failed");
+      });
+    });
+  });
+}
+
 document.addEventListener("DOMContentLoaded", function () {
+  setUpPasskeys();
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
       if (!window.confirm(form.getAttribute("data-confirm"))) {

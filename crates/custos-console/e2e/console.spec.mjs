@@ -4,13 +4,20 @@
 //   CONSOLE_USER         a lead's user name, CONSOLE_PASSWORD their password
 //   CONSOLE_TOTP_SECRET  their TOTP secret (base32), to compute codes like an app
 //   CONSOLE_STEPUP_SECRET their custos step-up secret (base32), for approvals
+//   CONSOLE_DATA_CUSTOMER a customer frozen in the engine, with PII in the vault,
+//   CONSOLE_DATA_TICKET   and the open ticket of theirs assigned to the user's agent
 //   CHROMIUM             the browser binary (default /usr/bin/chromium)
 //   SCREENSHOT_DIR       where the screenshots go
-// Signs in, triages an alert, releases a suspension with step-up, approves
-// another lead's reveal request with step-up (and finds no button on their
-// own), verifies an audit entry's inclusion proof in the page (and sees a
-// tampered proof fail), checks the pages at phone width, and fails on any
-// console error, CSP violation or request that leaves the console's origin.
+// Signs in, triages an alert, adds a passkey (Chromium's virtual WebAuthn
+// authenticator over CDP) and releases a suspension with it as the step-up,
+// approves another lead's reveal request with step-up (and finds no button
+// on their own), views a customer's data through the access broker (masked,
+// under the watermark, the live freeze shown), verifies an audit entry's inclusion proof in the page (and
+// sees a tampered proof fail), checks the pages at phone width, signs out and
+// back in with the passkey, removes it with a passkey step-up and sees it
+// refused after, and fails on any console error, CSP violation or request
+// that leaves the console's origin. CONSOLE_URL must be http://localhost:PORT
+// (the relying party id is `localhost`; an IP address cannot be one).
 import { chromium } from "playwright-core";
 import { createHmac } from "node:crypto";
 import { mkdirSync } from "node:fs";
@@ -21,6 +28,8 @@ const user = must("CONSOLE_USER");
 const password = must("CONSOLE_PASSWORD");
 const key = base32Decode(must("CONSOLE_TOTP_SECRET"));
 const stepUpKey = base32Decode(must("CONSOLE_STEPUP_SECRET"));
+const dataCustomer = must("CONSOLE_DATA_CUSTOMER");
+const dataTicket = must("CONSOLE_DATA_TICKET");
 const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
 const shots = process.env.SCREENSHOT_DIR || "screenshots";
 mkdirSync(shots, { recursive: true });
@@ -78,6 +87,20 @@ try {
   page.on("request", (r) => { if (!r.url().startsWith(base)) problems.push(`external request: ${r.url()}`); });
   page.on("dialog", (d) => d.accept());
   const shot = (name) => page.screenshot({ path: path.join(shots, name), fullPage: true });
+  // A platform authenticator with resident keys and user verification,
+  // answering without a gesture.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("WebAuthn.enable");
+  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+    options: {
+      protocol: "ctap2",
+      transport: "internal",
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
 
   // No session: the queue sends us to sign in.
   await page.goto(`${base}/console/alerts`);
@@ -90,7 +113,7 @@ try {
   const signInStep = currentStep();
   await page.getByLabel("Authenticator code").fill(hotp(signInStep));
   await shot("signin.png");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await page.waitForURL(`${base}/console/`);
   check(await page.getByRole("heading", { name: "Overview", level: 1 }).isVisible(), "signed in to the overview");
   const cookies = await context.cookies();
@@ -126,7 +149,27 @@ try {
   await page.waitForLoadState();
   check(await page.locator("dl.facts").getByText("resolved: true_positive").isVisible(), "resolved as a true positive");
 
-  // Release the suspension on the alert's agent, with step-up.
+  const alertUrl = page.url();
+
+  // Add a passkey on the account page (a fresh TOTP code as the step-up).
+  await page.getByRole("link", { name: `${user} · lead` }).click();
+  await page.waitForURL(`${base}/console/account`);
+  check(await page.locator("#no-passkeys").isVisible(), "the account page says there is no passkey yet");
+  await shot("account.png");
+  await page.getByLabel("Name of the passkey").fill("browser test key");
+  // A code of a later step than the sign-in's (the server accepts one step of drift).
+  const stepUp = Math.max(signInStep + 1, currentStep());
+  await page.locator("#passkey-code").fill(hotp(stepUp));
+  await page.getByRole("button", { name: "Add a passkey" }).click();
+  await page.waitForURL(/done=added/);
+  check(await page.locator("table.passkeys").getByText("browser test key").isVisible(), "the passkey is listed");
+  const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
+  check(credentials.length === 1 && credentials[0].isResidentCredential && credentials[0].rpId === "localhost",
+    "the authenticator holds one discoverable credential for rp id localhost");
+  await shot("account-passkey.png");
+
+  // Release the suspension on the alert's agent, with a passkey step-up.
+  await page.goto(alertUrl);
   await page.locator('dl.facts a[href^="/console/agents/"]').first().click();
   await page.waitForURL(/\/console\/agents\//);
   const agentUrl = page.url();
@@ -134,9 +177,9 @@ try {
   await shot("agent.png");
   await page.getByLabel("Countermeasure", { exact: true }).selectOption("suspend_access");
   await page.getByLabel("Reason (recorded)").fill("benign: QA review in the browser test");
-  // A code of a later step than the sign-in's (the server accepts one step of drift).
-  const stepUp = Math.max(signInStep + 1, currentStep());
-  await page.getByLabel("Authenticator code (step-up)").fill(hotp(stepUp));
+  await page.getByRole("button", { name: "Use a passkey instead" }).click();
+  await page.locator(".passkey-status.ok").waitFor();
+  check(await page.getByLabel("Authenticator code (step-up)").isDisabled(), "the passkey replaces the code");
   await page.getByRole("button", { name: "Release" }).click();
   await page.waitForURL(/released=suspend_access/);
   check(await page.locator("p.notice.ok").getByText("Released suspend_access").isVisible(), "release confirmed");
@@ -211,6 +254,23 @@ try {
   check(await page.getByRole("heading", { name: "Protection", exact: true }).isVisible(), `customer ${customerId} shows its protection state`);
   const customerUrl = page.url();
   await shot("customer.png");
+  // Customer data through the access broker: the live freeze, then the
+  // name and email masked on the user's ticket, under the watermark.
+  await page.goto(`${base}/console/customers/${dataCustomer}`);
+  check(await page.locator("#live-frozen").isVisible(), "the customer's freeze is read live from the engine");
+  await page.getByLabel("Ticket id (optional)").fill(dataTicket);
+  await page.getByRole("checkbox", { name: "name", exact: true }).check();
+  await page.getByRole("checkbox", { name: "email", exact: true }).check();
+  await page.getByLabel("Purpose (recorded)").fill("the customer cannot log in");
+  await page.getByRole("button", { name: "View", exact: true }).click();
+  await page.locator("#served").waitFor();
+  check(await page.locator("table.served-fields").getByText("j***@e***.com").isVisible(), "the email is served masked");
+  const band = (await page.locator("#watermark").textContent()) || "";
+  check(band.includes(`${user} as ${user}`) && band.includes(dataTicket), "the watermark names the user, the agent and the ticket");
+  check(await page.locator(".watermark span").count() > 1, "the watermark overlay tiles the page");
+  check(!(await page.content()).includes("jane.doe@example.com"), "the plaintext email is nowhere in the page");
+  await shot("customer-data.png");
+
   await page.goto(agentUrl.split("?")[0]);
   check(await page.getByRole("heading", { name: "Against baseline and peers" }).isVisible(), "the agent page has the baseline section");
   const charts = await page.locator("#chart-suspicion-desc").count();
@@ -218,12 +278,46 @@ try {
 
   // Phone width: nothing wider than the screen.
   await page.setViewportSize({ width: 390, height: 844 });
-  for (const [url, name] of [[`${base}/console/`, "overview-phone.png"], [`${base}/console/alerts?status=all`, "alerts-phone.png"], [agentUrl.split("?")[0], "agent-phone.png"], [`${base}/console/approvals`, "approvals-phone.png"], [`${base}/console/audit`, "audit-phone.png"], [`${base}/console/audit/entries/0`, "audit-entry-phone.png"], [`${base}/console/attribution`, "attribution-phone.png"], [customerUrl, "customer-phone.png"]]) {
+  for (const [url, name] of [[`${base}/console/`, "overview-phone.png"], [`${base}/console/alerts?status=all`, "alerts-phone.png"], [agentUrl.split("?")[0], "agent-phone.png"], [`${base}/console/approvals`, "approvals-phone.png"], [`${base}/console/audit`, "audit-phone.png"], [`${base}/console/audit/entries/0`, "audit-entry-phone.png"], [`${base}/console/attribution`, "attribution-phone.png"], [customerUrl, "customer-phone.png"], [`${base}/console/account`, "account-phone.png"]]) {
     await page.goto(url);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     check(overflow <= 1, `${name}: no horizontal page scroll at 390 px (${overflow})`);
     await shot(name);
   }
+
+  await page.setViewportSize({ width: 1280, height: 860 });
+
+  // Sign out, then back in with the passkey alone (no name, no code).
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL(`${base}/console/signin`);
+  const passkeyButton = page.getByRole("button", { name: "Sign in with a passkey" });
+  check(await passkeyButton.isVisible(), "the sign-in page offers a passkey");
+  await shot("signin-passkey.png");
+  await passkeyButton.click();
+  await page.waitForURL(`${base}/console/`);
+  check(await page.getByRole("heading", { name: "Overview", level: 1 }).isVisible(), "signed in with the passkey");
+  const passkeySession = (await context.cookies()).find((c) => c.name === "custos_console");
+  check(passkeySession && passkeySession.httpOnly && passkeySession.sameSite === "Strict" && passkeySession.value !== session.value,
+    "the passkey sign-in set a new locked-down session cookie");
+  await page.goto(`${base}/console/account`);
+  check(!(await page.locator("table.passkeys tbody td").getByText("never").isVisible()), "the passkey's last use is recorded");
+
+  // Remove the passkey, confirming with the passkey itself.
+  await page.getByRole("button", { name: "Use a passkey instead" }).click();
+  await page.locator(".passkey-status.ok").waitFor();
+  await page.getByRole("button", { name: "Remove" }).click();
+  await page.waitForURL(/done=removed/);
+  check(await page.locator("#no-passkeys").isVisible(), "the passkey is removed");
+  // The authenticator still has it, but the console refuses it, clearly.
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL(`${base}/console/signin`);
+  const before = problems.length;
+  await page.getByRole("button", { name: "Sign in with a passkey" }).click();
+  await page.locator("#signin-error").waitFor();
+  check((await page.locator("#signin-error").textContent()).includes("not registered"), "a removed passkey is refused with a clear error");
+  // The refusal is a 401 page, which Chromium logs as a failed load.
+  problems.splice(before, problems.length - before, ...problems.slice(before).filter((p) => !p.includes("401")));
+  await cdp.send("WebAuthn.removeVirtualAuthenticator", { authenticatorId });
 
   check(problems.length === 0, `no console errors, CSP violations or external requests ${JSON.stringify(problems)}`);
   console.log("browser test passed");

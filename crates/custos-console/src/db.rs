@@ -1,10 +1,11 @@
 //! The console's own SQLite database (`console.db` in the directory given to
 //! [`ConsoleState::open`](crate::ConsoleState::open)): users, sessions,
-//! sign-in failures, triage state and its history, the release log, and an
+//! passkeys and their pending ceremonies, sign-in failures, triage state and its history, the release log, and an
 //! index of the store that makes every page a handful of indexed lookups.
 //!
 //! **Architecture Invariant:** the custos store is only read here, except
-//! for the one `countermeasure_release` event a release appends; triage
+//! for the one `countermeasure_release` event a release appends and the
+//! broker's `agent_access` event a customer data view appends; triage
 //! labels live in this database, keyed by `alert_id`, because the alerts
 //! table is append-only.
 
@@ -17,9 +18,9 @@ use std::time::Duration;
 pub const CONSOLE_DB_FILE: &str = "console.db";
 
 /// Version of the schema below; bumped by each migration added after it.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 3;
 
-const SCHEMA_V1: &str = "
+pub(crate) const SCHEMA_V1: &str = "
 CREATE TABLE IF NOT EXISTS users (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
@@ -115,6 +116,40 @@ CREATE TABLE IF NOT EXISTS idx_releases (
 CREATE INDEX IF NOT EXISTS idx_releases_entity ON idx_releases(entity_kind, entity_id, action);
 ";
 
+/// Version 2: passkeys. A random WebAuthn user handle per user (made at the
+/// first registration), the passkeys (the `custos_webauthn::Passkey` as
+/// JSON, with its signature counter also in a column for compare-and-set),
+/// and the pending ceremonies: one per kind and binding (a session, or the
+/// pre-sign-in cookie), single use, expiring with the ceremony timeout.
+const SCHEMA_V2: &str = "
+ALTER TABLE users ADD COLUMN webauthn_user_handle BLOB;
+CREATE TABLE IF NOT EXISTS passkeys (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    credential_id BLOB NOT NULL UNIQUE,
+    passkey TEXT NOT NULL,
+    sign_count INTEGER NOT NULL,
+    label TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_used_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS passkeys_user ON passkeys(user_id);
+CREATE TABLE IF NOT EXISTS webauthn_ceremonies (
+    kind TEXT NOT NULL,
+    binding TEXT NOT NULL,
+    state TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (kind, binding)
+);
+";
+
+/// Version 3: the custos agent a console user is (`agent_id`, nullable).
+/// Customer data is requested from the access broker as that agent; a
+/// user without one requests nothing.
+const SCHEMA_V3: &str = "
+ALTER TABLE users ADD COLUMN agent_id TEXT;
+";
+
 /// The path of the console database in `dir`.
 pub fn database_path(dir: &Path) -> PathBuf {
     dir.join(CONSOLE_DB_FILE)
@@ -140,8 +175,19 @@ pub fn open(dir: &Path) -> Result<Connection, ConsoleError> {
         )));
     }
     if version < 1 {
-        conn.execute_batch(SCHEMA_V1)?;
-        conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        conn.execute_batch(&format!(
+            "BEGIN; {SCHEMA_V1} PRAGMA user_version = 1; COMMIT;"
+        ))?;
+    }
+    if version < 2 {
+        conn.execute_batch(&format!(
+            "BEGIN; {SCHEMA_V2} PRAGMA user_version = 2; COMMIT;"
+        ))?;
+    }
+    if version < 3 {
+        conn.execute_batch(&format!(
+            "BEGIN; {SCHEMA_V3} PRAGMA user_version = 3; COMMIT;"
+        ))?;
     }
     Ok(conn)
 }

@@ -23,6 +23,9 @@ pub enum ConsoleError {
     Io(#[from] std::io::Error),
     #[error("a blocking task did not finish")]
     Join,
+    /// A stored passkey or ceremony state cannot be read back.
+    #[error("stored passkey data: {0}")]
+    StoredPasskey(String),
     /// A custos service called in process (grants, step-up, audit log) failed.
     #[error("service: {0}")]
     Service(String),

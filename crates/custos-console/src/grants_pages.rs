@@ -2,10 +2,12 @@
 //! fields, purpose, requester, age) and the approve / deny decision, made
 //! through `custos_access::Approvals` so its rules apply unchanged.
 //!
-//! A console user acts as the agent whose id is their user name: their
+//! A console user acts as the agent they are linked to (`custos console
+//! link-agent`), or, unlinked, the agent whose id is their user name: their
 //! approving role is that agent's directory `role` (from the store), and
 //! the step-up is their custos step-up authenticator (`StepUps`), which
-//! records the fresh step-up `Approvals::approve` checks.
+//! records the fresh step-up `Approvals::approve` checks, or one of their
+//! console passkeys (checked here, recorded with `StepUps::record_verified`).
 //!
 //! **Architecture Invariant:** the console never decides a grant itself: it
 //! refuses a self-approval early (so the decider keeps their code and sees
@@ -21,7 +23,8 @@ use crate::views::{self, Nav, layout};
 use crate::{ConsoleState, MOUNT};
 use axum::http::HeaderMap;
 use custos_access::{
-    Approvals, ApproverCandidate, GrantError, GrantId, GrantRecord, StepUpError, StepUps, agent_key,
+    Approvals, ApproverCandidate, GrantError, GrantId, GrantRecord, StepUpError, StepUpFactor,
+    StepUps, agent_key,
 };
 use custos_core::EventTime;
 use custos_core::id::AgentId;
@@ -63,6 +66,13 @@ fn directory_role(state: &ConsoleState, user_name: &str) -> Result<String, PageE
         .and_then(|r| custos_access::agent_facts_from_record(&r.raw).ok())
         .map(|facts| facts.role)
         .unwrap_or_default())
+}
+
+/// The agent id the signed-in user acts as: their linked agent, else their
+/// user name (the customer page's data view requires the link).
+fn acting_agent(state: &ConsoleState, session: &Session) -> Result<String, PageError> {
+    let linked = crate::users::agent_id_of(&state.db(), session.user_id)?;
+    Ok(linked.unwrap_or_else(|| session.user_name.clone()))
 }
 
 fn is_approver_role(approvals: &Approvals, role: &str) -> bool {
@@ -109,13 +119,14 @@ pub fn approvals(state: &ConsoleState, headers: &HeaderMap, query: &Fields) -> P
     let pending = approvals
         .pending_grants(INBOX_LIMIT)
         .map_err(|e| PageError::Internal(ConsoleError::Service(e.to_string())))?;
-    let role = directory_role(state, &session.user_name)?;
+    let acting = acting_agent(state, &session)?;
+    let role = directory_role(state, &acting)?;
     let may_approve = is_approver_role(approvals, &role);
     let now = EventTime::from_unix_secs(state.now());
     let now_micros = now.as_micros();
     // Who may decide each request is custos-access's rule (role, not the
     // requester, not in their lead chain, no barring countermeasure).
-    let me = AgentId::parse(session.user_name.clone()).ok();
+    let me = AgentId::parse(acting.clone()).ok();
     let mut eligibility = Vec::with_capacity(pending.len());
     for grant in &pending {
         let eligible = match (&me, may_approve) {
@@ -136,6 +147,8 @@ pub fn approvals(state: &ConsoleState, headers: &HeaderMap, query: &Fields) -> P
         eligibility.push(eligible);
     }
     let step_ups_connected = services.step_ups.is_some();
+    let has_passkey = state.relying_party().is_some()
+        && crate::passkeys::has_passkey(&state.db(), session.user_id)?;
     let done = query
         .get("done")
         .filter(|d| matches!(d.as_str(), "approved" | "denied"));
@@ -147,7 +160,7 @@ pub fn approvals(state: &ConsoleState, headers: &HeaderMap, query: &Fields) -> P
         }
         p {
             "Pending requests to reveal customer fields, oldest first. You decide as agent "
-            code { (session.user_name) }
+            code { (acting) }
             @if role.is_empty() { " (no directory record)" } @else { ", directory role " code { (role) } }
             ". Deciding asks for a fresh code from your custos step-up authenticator."
         }
@@ -166,7 +179,7 @@ pub fn approvals(state: &ConsoleState, headers: &HeaderMap, query: &Fields) -> P
             p role="status" { (pending.len()) " pending." }
             ol class="grants" {
                 @for (grant, eligible) in pending.iter().zip(&eligibility) {
-                    li { (grant_card(&session, grant, now_micros, eligible.as_ref(), step_ups_connected)) }
+                    li { (grant_card(&session, &acting, grant, now_micros, eligible.as_ref(), step_ups_connected, has_passkey)) }
                 }
             }
         }
@@ -179,16 +192,19 @@ pub fn approvals(state: &ConsoleState, headers: &HeaderMap, query: &Fields) -> P
     )))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn grant_card(
     session: &Session,
+    acting: &str,
     grant: &GrantRecord,
     now_micros: i64,
     eligible: Option<&custos_access::EligibleApprover>,
     step_ups_connected: bool,
+    has_passkey: bool,
 ) -> Markup {
     let id = grant.id.as_str();
     let heading = format!("h-{id}");
-    let own = is_own_request(&session.user_name, grant);
+    let own = is_own_request(acting, grant);
     html! {
         article class="grant" aria-labelledby=(heading) {
             h2 id=(heading) { "Request " code { (id) } }
@@ -223,6 +239,7 @@ fn grant_card(
                     label for={ "code-" (id) } { "Step-up code" }
                     input id={ "code-" (id) } name="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}" required maxlength="7" aria-describedby={ "code-help-" (id) };
                     p id={ "code-help-" (id) } class="help" { "Six digits from your custos step-up authenticator." }
+                    (crate::passkeys::step_up_choice(has_passkey, "Approve or Deny"))
                     label for={ "reason-" (id) } { "Reason, if denying" }
                     select id={ "reason-" (id) } name="reason" {
                         @for (code, label) in DENY_REASONS { option value=(code) { (label) } }
@@ -273,7 +290,7 @@ fn grant_refusal(error: &GrantError) -> PageError {
     }
 }
 
-fn step_up_refusal(error: &StepUpError) -> PageError {
+pub(crate) fn step_up_refusal(error: &StepUpError) -> PageError {
     let message = match error {
         StepUpError::NotEnrolled { .. } => {
             "you are not enrolled for custos step-up: ask an administrator to enrol you".to_owned()
@@ -337,16 +354,18 @@ pub fn decide(
             Some(format!("{MOUNT}/approvals")),
         ));
     }
-    let Ok(approver) = AgentId::parse(session.user_name.clone()) else {
+    let acting = acting_agent(state, &session)?;
+    let Ok(approver) = AgentId::parse(acting.clone()) else {
         return Err(PageError::Forbidden(
-            "your user name is not an agent id, so you cannot decide reveal requests".to_owned(),
+            "your console user is not linked to an agent id, so you cannot decide reveal requests"
+                .to_owned(),
         ));
     };
     let now = EventTime::from_unix_secs(state.now());
     let grant = approvals.grant(&id).map_err(|e| grant_refusal(&e))?;
     // Refused before the step-up, so the requester's code is not spent on a
     // decision that cannot happen; audited like the API's refusals.
-    if is_own_request(&session.user_name, &grant) {
+    if is_own_request(&acting, &grant) {
         let error = GrantError::SelfApproval;
         audit(
             &services,
@@ -359,8 +378,32 @@ pub fn decide(
         );
         return Err(grant_refusal(&error));
     }
+    // A console passkey counts as the approver's step-up: the console checks
+    // the assertion (the signed-in user is this agent) and custos-access
+    // records it, so `approve` finds the fresh step-up it requires.
+    let passkey_used = form.get("webauthn").is_some_and(|text| !text.is_empty());
+    if passkey_used {
+        if let Err(refusal) = crate::passkeys::console_step_up(state, headers, &session, form) {
+            audit(
+                &services,
+                &custos_access::AuditRecord::refused(
+                    "step_up_refused",
+                    "verify",
+                    &approver,
+                    "passkey_refused",
+                    now,
+                ),
+            )?;
+            return Err(refusal);
+        }
+    }
     let code = form.get("code").map_or("", String::as_str);
-    match step_ups.verify(&approver, code, now) {
+    let verified = if passkey_used {
+        step_ups.record_verified(&approver, StepUpFactor::WebAuthn, now)
+    } else {
+        step_ups.verify(&approver, code, now)
+    };
+    match verified {
         Ok(verified) => audit(&services, &verified.audit)?,
         Err(error) => {
             audit(
@@ -370,7 +413,7 @@ pub fn decide(
             return Err(step_up_refusal(&error));
         }
     }
-    let role = directory_role(state, &session.user_name)?;
+    let role = directory_role(state, &acting)?;
     let result = if operation == "approve" {
         approvals.approve(&id, &approver, &role, now)
     } else {

@@ -1,9 +1,11 @@
 //! The analyst web console of custos: server-rendered HTML pages under
-//! `/console` for signing in (password + TOTP), the alert queue and triage,
+//! `/console` for signing in (password + TOTP, or a passkey), the alert queue and triage,
 //! alert and agent pages with masked evidence, lifting a countermeasure
 //! (with step-up), an overview of alerts and pipeline health, the leads'
-//! approvals inbox for reveal grants, and the audit log with inclusion
-//! proofs checked in the page.
+//! approvals inbox for reveal grants, the audit log with inclusion proofs
+//! checked in the page, and the customer page: live protection state from
+//! the action-risk engine and customer data served by the access broker
+//! (as the user's linked agent, watermarked).
 //!
 //! ```no_run
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -38,6 +40,7 @@ mod grants_pages;
 mod index;
 mod mask;
 mod pages;
+mod passkeys;
 mod queries;
 mod services;
 mod session;
@@ -47,12 +50,17 @@ mod views;
 mod web;
 
 #[cfg(test)]
+mod customer_tests;
+#[cfg(test)]
+mod passkey_tests;
+#[cfg(test)]
 mod tests;
 
 pub use crate::crypto::Secret;
 pub use crate::db::CONSOLE_DB_FILE;
 pub use crate::error::ConsoleError;
 pub use crate::index::IndexStep;
+pub use crate::passkeys::{MAX_PASSKEYS_PER_USER, RELYING_PARTY_NAME};
 pub use crate::services::ConsoleServices;
 pub use crate::session::{COOKIE_PATH, PRE_COOKIE, SESSION_COOKIE, SessionLimits};
 pub use crate::totp::code_at as totp_code_at;
@@ -118,6 +126,8 @@ struct Inner {
     /// The custos services the console calls in process (approvals, audit
     /// log); none by default.
     services: RwLock<ConsoleServices>,
+    /// The WebAuthn relying party of passkeys; none (passkeys off) by default.
+    relying_party: RwLock<Option<Arc<custos_webauthn::RelyingParty>>>,
 }
 
 impl ConsoleState {
@@ -148,6 +158,7 @@ impl ConsoleState {
                 clock_offset: AtomicI64::new(0),
                 dummy_hash: users::dummy_hash(settings.password_cost),
                 services: RwLock::new(ConsoleServices::default()),
+                relying_party: RwLock::new(None),
             }),
         };
         if settings.index_thread {
@@ -173,6 +184,13 @@ impl ConsoleState {
             self.now(),
             self.inner.settings.password_cost,
         )
+    }
+
+    /// Links console user `name` to custos agent `agent_id` (`None`
+    /// unlinks). The customer page asks the access broker for customer data
+    /// as this agent; an unlinked user is refused.
+    pub fn set_agent_id(&self, name: &str, agent_id: Option<&str>) -> Result<(), ConsoleError> {
+        users::set_agent_id(&self.db(), name, agent_id)
     }
 
     /// Indexes everything the store holds now (the index thread does this
@@ -216,6 +234,38 @@ impl ConsoleState {
     pub fn services(&self) -> ConsoleServices {
         self.inner
             .services
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Turns passkeys on: `rp_id` is the WebAuthn relying party id (the
+    /// console's host name or a parent domain of it, e.g. `custos.example`;
+    /// `localhost` for a console on this machine) and `origins` every exact
+    /// origin the console is served from (`https://custos.example`, or
+    /// `http://localhost:8080`: plain http only on loopback). Refused when an
+    /// origin does not belong to `rp_id`. Without it the console offers no
+    /// passkeys and TOTP is the only second factor.
+    pub fn with_relying_party(
+        self,
+        rp_id: &str,
+        origins: Vec<String>,
+    ) -> Result<ConsoleState, ConsoleError> {
+        let relying_party =
+            custos_webauthn::RelyingParty::new(rp_id, passkeys::RELYING_PARTY_NAME, origins)
+                .map_err(|e| ConsoleError::Invalid(format!("passkeys: {e}")))?;
+        *self
+            .inner
+            .relying_party
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::new(relying_party));
+        Ok(self)
+    }
+
+    /// The relying party set with [`ConsoleState::with_relying_party`].
+    pub(crate) fn relying_party(&self) -> Option<Arc<custos_webauthn::RelyingParty>> {
+        self.inner
+            .relying_party
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
@@ -288,6 +338,14 @@ pub fn create_user(
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
     users::create_user(&conn, name, role, password, now, PasswordCost::DEFAULT)
+}
+
+/// Links console user `name` in the console database in `dir` to custos
+/// agent `agent_id` (`None` unlinks), without a store: what `custos console
+/// add-user --agent-id` (or a `link-agent` command) calls.
+pub fn set_agent_id(dir: &Path, name: &str, agent_id: Option<&str>) -> Result<(), ConsoleError> {
+    let conn = db::open(dir)?;
+    users::set_agent_id(&conn, name, agent_id)
 }
 
 /// Tails the store into the index until every [`ConsoleState`] is dropped.

@@ -116,7 +116,7 @@ pub(crate) fn page(markup: Markup) -> Response {
     Html(markup.into_string()).into_response()
 }
 
-fn with_cookie(mut response: Response, cookie: &str) -> Response {
+pub(crate) fn with_cookie(mut response: Response, cookie: &str) -> Response {
     if let Ok(value) = HeaderValue::from_str(cookie) {
         response.headers_mut().append(SET_COOKIE, value);
     }
@@ -168,14 +168,21 @@ pub fn signin_form(state: &ConsoleState, headers: &HeaderMap) -> PageResult {
         }
     }
     let nonce = random_token()?;
-    let response = page(signin_markup(&pre_token(state.form_key(), &nonce), None));
+    let response = page(signin_markup(
+        &pre_token(state.form_key(), &nonce),
+        None,
+        state.relying_party().is_some(),
+    ));
     Ok(with_cookie(
         response,
         &set_cookie(PRE_COOKIE, &nonce, Some(3600)),
     ))
 }
 
-fn signin_markup(token: &str, error: Option<&str>) -> Markup {
+/// The sign-in page: user name, password and TOTP code, and (when passkeys
+/// are configured) a passkey button that `console.js` reveals where the
+/// browser supports WebAuthn.
+pub(crate) fn signin_markup(token: &str, error: Option<&str>, passkeys: bool) -> Markup {
     layout(
         "Sign in",
         None,
@@ -197,7 +204,18 @@ fn signin_markup(token: &str, error: Option<&str>) -> Markup {
                     p id="code-help" class="help" { "The six digits your authenticator app shows for custos console." }
                     button type="submit" { "Sign in" }
                 }
-                p class="help" { "Passkeys are not offered yet: the second factor is a TOTP code." }
+                @if passkeys {
+                    section class="passkey-signin" aria-labelledby="passkey-heading" hidden {
+                        h2 id="passkey-heading" { "Or use a passkey" }
+                        form method="post" action={ (MOUNT) "/signin/passkey" } id="passkey-signin" data-passkey-signin="" {
+                            input type="hidden" name="csrf" value=(token);
+                            input type="hidden" name="credential" value="";
+                            button type="submit" class="secondary" { "Sign in with a passkey" }
+                            p class="passkey-status" role="status" {}
+                        }
+                        p class="help" { "Add a passkey on your account page after signing in with your password and code." }
+                    }
+                }
             }
         },
     )
@@ -224,7 +242,15 @@ pub fn signin_submit(state: &ConsoleState, headers: &HeaderMap, form: &Fields) -
     let limits = state.settings().sign_in;
     let now = state.now();
     let refuse = |status: StatusCode, message: &str| {
-        let mut response = (status, page(signin_markup(&token, Some(message)))).into_response();
+        let mut response = (
+            status,
+            page(signin_markup(
+                &token,
+                Some(message),
+                state.relying_party().is_some(),
+            )),
+        )
+            .into_response();
         response.headers_mut().insert(
             WWW_AUTHENTICATE,
             HeaderValue::from_static("Form realm=\"custos console\""),
@@ -853,6 +879,8 @@ pub fn agent(
     }
     let points = feature_points(state, &alerts)?;
     let own_case = is_own_case(&session.user_name, agent_id);
+    let has_passkey = state.relying_party().is_some()
+        && crate::passkeys::has_passkey(&state.db(), session.user_id)?;
     let self_url = format!("{MOUNT}/agents/{}", queries::url_encode(agent_id));
     let released = query.get("released");
     let body = html! {
@@ -904,6 +932,7 @@ pub fn agent(
                         label for="release-code" { "Authenticator code (step-up)" }
                         input id="release-code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}" required maxlength="7" aria-describedby="release-code-help";
                         p id="release-code-help" class="help" { "Releasing is sensitive: enter a fresh code from your authenticator app." }
+                        (crate::passkeys::step_up_choice(has_passkey, "Release"))
                         button type="submit" class="danger" { "Release" }
                     }
                 } @else {
@@ -1045,35 +1074,15 @@ pub fn release(
         return Err(bad("a release needs a reason of 5 to 500 characters"));
     }
     let now = state.now();
-    let limits = state.settings().sign_in;
     {
         let conn = state.db();
         let in_force = queries::in_force(&conn, "agent", Some(agent_id))?;
         if !in_force.iter().any(|item| item.action == action.as_str()) {
             return Err(bad("that countermeasure is not in force on this agent"));
         }
-        // Step-up: a fresh TOTP code, rate limited like a sign-in.
-        let name_key = session.user_name.to_ascii_lowercase();
-        if users::recent_failures(&conn, &name_key, now, limits)? >= limits.max_failures {
-            return Err(PageError::Forbidden(
-                "too many wrong codes: wait 15 minutes".to_owned(),
-            ));
-        }
-        let Some(user) = users::find_user_by_id(&conn, session.user_id)? else {
-            return Err(PageError::SignIn);
-        };
-        let code = form.get("code").map_or("", String::as_str);
-        let stepped_up = match totp::verify(&user.totp_secret, code, now, user.totp_last_step) {
-            Some(step) => users::consume_totp_step(&conn, user.id, step)?,
-            None => false,
-        };
-        if !stepped_up {
-            users::record_failure(&conn, &name_key, now, limits)?;
-            return Err(PageError::Forbidden(
-                "the authenticator code is wrong or already used: wait for a new code and try again".to_owned(),
-            ));
-        }
     }
+    // Step-up: a fresh TOTP code or a passkey, rate limited like a sign-in.
+    let method = crate::passkeys::console_step_up(state, headers, &session, form)?;
     let event_id = format!("cr-{}", hex(&random_bytes::<8>()?));
     let event = Event {
         id: EventId::parse(event_id.clone())
@@ -1117,6 +1126,7 @@ pub fn release(
         agent_id,
         action = action.as_str(),
         seq = receipt.last_seq,
+        step_up = ?method,
         "console released a countermeasure"
     );
     // Let the page after the redirect show the release at once.

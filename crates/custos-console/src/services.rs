@@ -1,10 +1,11 @@
-//! The custos services the console calls in process: the reveal-grant
-//! workflow and TOTP step-up of `custos-access`, and the tamper-evident
-//! audit log of `custos-audit`. The binary builds them once and hands the
-//! same handles to the HTTP API and the console.
+//! The custos services the console calls in process: the access broker,
+//! the reveal-grant workflow and TOTP step-up of `custos-access`, the
+//! tamper-evident audit log of `custos-audit`, and the action-risk engine's
+//! live protection state. The binary builds them once and hands the same
+//! handles to the HTTP API and the console.
 
 use crate::error::ConsoleError;
-use custos_access::{Approvals, AuditRecord, StepUps};
+use custos_access::{AccessService, Approvals, AuditRecord, StepUps};
 use custos_audit::{AuditEntry, AuditLog};
 use serde_json::Value;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -23,6 +24,15 @@ pub struct ConsoleServices {
     /// The audit log: the console appends its grant decisions and reads
     /// entries, checkpoints and inclusion proofs.
     pub audit: Option<Arc<Mutex<AuditLog>>>,
+    /// The access broker: the customer page's "View customer data" asks it
+    /// for fields as the signed-in user's linked agent, and shows only what
+    /// it serves (masked or revealed, with the watermark). Its
+    /// `agent_access` event goes to the store, its record to `audit`.
+    pub access: Option<Arc<AccessService>>,
+    /// The action-risk engine the pipeline feeds: the customer page reads
+    /// the live protection (freeze, settings lock, revoked keys, allow-list,
+    /// marks) from it; without it the page derives protection from alerts.
+    pub risk: Option<custos_risk::RiskHandle>,
 }
 
 impl std::fmt::Debug for ConsoleServices {
@@ -31,6 +41,8 @@ impl std::fmt::Debug for ConsoleServices {
             .field("approvals", &self.approvals.is_some())
             .field("step_ups", &self.step_ups.is_some())
             .field("audit", &self.audit.is_some())
+            .field("access", &self.access.is_some())
+            .field("risk", &self.risk.is_some())
             .finish()
     }
 }

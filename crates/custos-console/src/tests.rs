@@ -15,16 +15,16 @@ use http_body_util::BodyExt;
 use std::sync::Arc;
 use tower::ServiceExt;
 
-const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
-struct Fixture {
-    _dir: tempfile::TempDir,
-    state: ConsoleState,
-    store: Arc<dyn Store>,
-    app: Router,
+pub(crate) struct Fixture {
+    pub(crate) _dir: tempfile::TempDir,
+    pub(crate) state: ConsoleState,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) app: Router,
 }
 
-fn event(
+pub(crate) fn event(
     id: &str,
     ts: &str,
     raw: serde_json::Value,
@@ -45,7 +45,7 @@ fn event(
     }
 }
 
-fn new_alert(alert: &Alert) -> NewAlert {
+pub(crate) fn new_alert(alert: &Alert) -> NewAlert {
     NewAlert {
         alert_id: alert.alert_id.clone(),
         ts_micros: alert.ts.as_micros(),
@@ -62,7 +62,7 @@ fn new_alert(alert: &Alert) -> NewAlert {
     }
 }
 
-fn fixture() -> Fixture {
+pub(crate) fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("store")).unwrap());
     store
@@ -145,21 +145,21 @@ fn fixture() -> Fixture {
     }
 }
 
-struct Answer {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: axum::http::HeaderMap,
+    pub(crate) body: String,
 }
 
 impl Answer {
-    fn location(&self) -> &str {
+    pub(crate) fn location(&self) -> &str {
         self.headers
             .get(header::LOCATION)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
     }
 
-    fn cookie(&self, name: &str) -> Option<String> {
+    pub(crate) fn cookie(&self, name: &str) -> Option<String> {
         self.headers
             .get_all(header::SET_COOKIE)
             .iter()
@@ -169,7 +169,7 @@ impl Answer {
     }
 
     /// The value of the first hidden `csrf` field.
-    fn csrf(&self) -> String {
+    pub(crate) fn csrf(&self) -> String {
         let marker = "name=\"csrf\" value=\"";
         let start = self.body.find(marker).expect("a csrf field") + marker.len();
         self.body[start..].split('"').next().unwrap().to_owned()
@@ -177,7 +177,7 @@ impl Answer {
 }
 
 impl Fixture {
-    async fn call(
+    pub(crate) async fn call(
         &self,
         method: &str,
         uri: &str,
@@ -211,15 +211,15 @@ impl Fixture {
         }
     }
 
-    async fn get(&self, uri: &str, cookie: &str) -> Answer {
+    pub(crate) async fn get(&self, uri: &str, cookie: &str) -> Answer {
         self.call("GET", uri, Some(cookie), None).await
     }
 
-    async fn post(&self, uri: &str, cookie: &str, form: &str) -> Answer {
+    pub(crate) async fn post(&self, uri: &str, cookie: &str, form: &str) -> Answer {
         self.call("POST", uri, Some(cookie), Some(form)).await
     }
 
-    fn code(&self, name: &str) -> String {
+    pub(crate) fn code(&self, name: &str) -> String {
         let secret: Vec<u8> = self
             .state
             .db()
@@ -233,7 +233,7 @@ impl Fixture {
     }
 
     /// Submits the sign-in form; returns the answer and the pre-session cookie used.
-    async fn try_sign_in(&self, name: &str, password: &str, code: &str) -> Answer {
+    pub(crate) async fn try_sign_in(&self, name: &str, password: &str, code: &str) -> Answer {
         let form = self.call("GET", "/console/signin", None, None).await;
         assert_eq!(form.status, StatusCode::OK);
         let pre = form.cookie(crate::PRE_COOKIE).unwrap();
@@ -247,7 +247,7 @@ impl Fixture {
     }
 
     /// Signs in; returns the session cookie (`name=value`).
-    async fn sign_in(&self, name: &str) -> String {
+    pub(crate) async fn sign_in(&self, name: &str) -> String {
         let code = self.code(name);
         let answer = self.try_sign_in(name, PASSWORD, &code).await;
         assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
@@ -257,7 +257,7 @@ impl Fixture {
     }
 
     /// The session's CSRF token, read off a page.
-    async fn csrf(&self, cookie: &str) -> String {
+    pub(crate) async fn csrf(&self, cookie: &str) -> String {
         self.get("/console/", cookie).await.csrf()
     }
 }
@@ -825,16 +825,16 @@ fn create_user_returns_an_otpauth_uri_and_refuses_duplicates_and_weak_passwords(
 
 /// The fixture plus the in-process services: a real grant store, vault,
 /// step-up store and audit log, all SQLite in the fixture's directory.
-struct Services {
-    f: Fixture,
-    approvals: Arc<custos_access::Approvals>,
-    step_ups: Arc<custos_access::StepUps>,
-    log: Arc<std::sync::Mutex<custos_audit::AuditLog>>,
+pub(crate) struct Services {
+    pub(crate) f: Fixture,
+    pub(crate) approvals: Arc<custos_access::Approvals>,
+    pub(crate) step_ups: Arc<custos_access::StepUps>,
+    pub(crate) log: Arc<std::sync::Mutex<custos_audit::AuditLog>>,
     /// Step-up TOTP secrets of the enrolled agents.
-    secrets: std::collections::HashMap<String, Vec<u8>>,
+    pub(crate) secrets: std::collections::HashMap<String, Vec<u8>>,
 }
 
-fn base32_decode(text: &str) -> Vec<u8> {
+pub(crate) fn base32_decode(text: &str) -> Vec<u8> {
     let mut out = Vec::new();
     let (mut buffer, mut bits) = (0_u32, 0);
     for c in text.bytes() {
@@ -907,7 +907,7 @@ impl custos_access::FactsSource for DirectoryFacts {
     }
 }
 
-fn services_fixture() -> Services {
+pub(crate) fn services_fixture() -> Services {
     let f = fixture();
     let dir = f._dir.path();
     // Directory: `lee` and `kim` are support leads, `a-0001` (fixture) is L1.
@@ -975,6 +975,7 @@ fn services_fixture() -> Services {
         approvals: Some(approvals.clone()),
         step_ups: Some(step_ups.clone()),
         audit: Some(log.clone()),
+        ..crate::ConsoleServices::default()
     });
     drop(state);
     Services {
@@ -988,7 +989,7 @@ fn services_fixture() -> Services {
 
 impl Services {
     /// Files a pending reveal request by `requester`, audited as the API does.
-    fn request(&self, requester: &str) -> custos_access::GrantId {
+    pub(crate) fn request(&self, requester: &str) -> custos_access::GrantId {
         let change = self
             .approvals
             .request(
@@ -1009,16 +1010,16 @@ impl Services {
     }
 
     /// A step-up code of `agent` for now plus `steps` time steps.
-    fn step_up_code(&self, agent: &str, steps: i64) -> String {
+    pub(crate) fn step_up_code(&self, agent: &str, steps: i64) -> String {
         totp::code_at(&self.secrets[agent], self.f.state.now() + steps * 30)
     }
 
-    fn status(&self, id: &custos_access::GrantId) -> String {
+    pub(crate) fn status(&self, id: &custos_access::GrantId) -> String {
         let grant = self.approvals.grant(id).unwrap();
         format!("{:?}", grant.status).to_lowercase()
     }
 
-    fn audit_kinds(&self) -> Vec<String> {
+    pub(crate) fn audit_kinds(&self) -> Vec<String> {
         let log = self.log.lock().unwrap();
         log.entries(0..log.size())
             .unwrap()
@@ -1152,6 +1153,40 @@ async fn a_second_lead_approves_with_a_step_up_and_it_is_audited() {
         .await;
     assert_eq!(again.status, StatusCode::BAD_REQUEST);
     assert!(again.body.contains("already decided"));
+}
+
+#[tokio::test]
+async fn a_linked_user_decides_as_their_agent_not_as_their_user_name() {
+    let s = services_fixture();
+    let id = s.request("lee");
+    // kim's console user acts as agent `lee`: lee's request is now kim's own.
+    s.f.state.set_agent_id("kim", Some("lee")).unwrap();
+    let kim = s.f.sign_in("kim").await;
+    let page = s.f.get("/console/approvals", &kim).await;
+    assert!(
+        page.body.contains("This is your own request"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains(r#"value="approve""#));
+    let csrf = s.f.csrf(&kim).await;
+    let answer =
+        s.f.post(
+            &format!("/console/approvals/{}", id.as_str()),
+            &kim,
+            &format!(
+                "csrf={csrf}&decision=approve&reason=not_needed&code={}",
+                s.step_up_code("kim", 0)
+            ),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    assert!(answer.body.contains("nobody decides on their own request"));
+    assert_eq!(s.status(&id), "pending");
+    // Unlinked again, kim decides as `kim`.
+    s.f.state.set_agent_id("kim", None).unwrap();
+    let page = s.f.get("/console/approvals", &kim).await;
+    assert!(!page.body.contains("This is your own request"));
 }
 
 #[tokio::test]

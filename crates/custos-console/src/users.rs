@@ -193,6 +193,44 @@ pub(crate) fn create_user(
     )))
 }
 
+/// Links console user `name` to custos agent `agent_id` (`None` unlinks):
+/// the customer page requests customer data from the access broker as that
+/// agent. The id is checked as custos checks agent ids.
+pub(crate) fn set_agent_id(
+    conn: &Connection,
+    name: &str,
+    agent_id: Option<&str>,
+) -> Result<(), ConsoleError> {
+    let agent_id = match agent_id.map(str::trim) {
+        Some(id) => Some(
+            custos_core::id::AgentId::parse(id.to_owned())
+                .map_err(|_| ConsoleError::Invalid(format!("`{id}` is not an agent id")))?,
+        ),
+        None => None,
+    };
+    let changed = conn.execute(
+        "UPDATE users SET agent_id = ?1 WHERE name = ?2",
+        params![agent_id.as_ref().map(|a| a.as_str()), name],
+    )?;
+    if changed == 0 {
+        return Err(ConsoleError::Invalid(format!("no console user `{name}`")));
+    }
+    Ok(())
+}
+
+/// The custos agent id console user `user_id` is linked to, if any.
+pub(crate) fn agent_id_of(conn: &Connection, user_id: i64) -> Result<Option<String>, ConsoleError> {
+    Ok(conn
+        .query_row(
+            "SELECT agent_id FROM users WHERE id = ?1",
+            [user_id],
+            |row| row.get::<_, Option<String>>(0),
+        )
+        .optional()?
+        .flatten()
+        .filter(|id| !id.is_empty()))
+}
+
 /// A user as the sign-in check needs them.
 pub(crate) struct UserRecord {
     pub id: i64,

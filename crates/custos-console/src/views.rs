@@ -21,6 +21,7 @@ pub enum Nav {
     Attribution,
     Approvals,
     Audit,
+    Account,
     None,
 }
 
@@ -66,7 +67,7 @@ pub fn layout(title: &str, session: Option<&Session>, nav: Nav, body: Markup) ->
                             }
                         }
                         div class="who" {
-                            span { (session.user_name) " · " (session.role.as_str()) }
+                            a href={ (MOUNT) "/account" } aria-current=[current(nav, Nav::Account)] title="Account and passkeys" { (session.user_name) " · " (session.role.as_str()) }
                             form method="post" action={ (MOUNT) "/signout" } {
                                 input type="hidden" name="csrf" value=(session.csrf);
                                 button type="submit" class="link" { "Sign out" }

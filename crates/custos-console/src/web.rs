@@ -4,7 +4,7 @@
 
 use crate::pages::{self, Fields, PageResult};
 use crate::{ConsoleError, ConsoleState, MOUNT};
-use crate::{attribution_pages, audit_pages, customer_pages, grants_pages};
+use crate::{attribution_pages, audit_pages, customer_pages, grants_pages, passkeys};
 use axum::Router;
 use axum::extract::{Form, Path, Query, Request, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
@@ -36,6 +36,25 @@ pub fn router(state: ConsoleState) -> Router {
             get(signin_form).post(signin_submit),
         )
         .route(&format!("{MOUNT}/signout"), post(signout))
+        .route(
+            &format!("{MOUNT}/signin/passkey/options"),
+            post(passkey_signin_options),
+        )
+        .route(&format!("{MOUNT}/signin/passkey"), post(passkey_signin))
+        .route(&format!("{MOUNT}/account"), get(account))
+        .route(
+            &format!("{MOUNT}/passkeys/register/options"),
+            post(passkey_register_options),
+        )
+        .route(
+            &format!("{MOUNT}/passkeys/register"),
+            post(passkey_register),
+        )
+        .route(
+            &format!("{MOUNT}/passkeys/step-up/options"),
+            post(passkey_step_up_options),
+        )
+        .route(&format!("{MOUNT}/passkeys/remove"), post(passkey_remove))
         .route(&format!("{MOUNT}/alerts"), get(alerts))
         .route(&format!("{MOUNT}/alerts/{{id}}"), get(alert_detail))
         .route(&format!("{MOUNT}/alerts/{{id}}/triage"), post(triage))
@@ -43,6 +62,10 @@ pub fn router(state: ConsoleState) -> Router {
         .route(&format!("{MOUNT}/agents/{{id}}"), get(agent))
         .route(&format!("{MOUNT}/agents/{{id}}/release"), post(release))
         .route(&format!("{MOUNT}/customers/{{id}}"), get(customer))
+        .route(
+            &format!("{MOUNT}/customers/{{id}}/view"),
+            post(view_customer_data),
+        )
         .route(&format!("{MOUNT}/attribution"), get(attribution))
         .route(&format!("{MOUNT}/approvals"), get(approvals))
         .route(&format!("{MOUNT}/approvals/{{id}}"), post(decide_grant))
@@ -151,6 +174,71 @@ async fn signout(
     blocking(state, move |s| pages::signout(s, &headers, &form)).await
 }
 
+async fn passkey_signin_options(
+    State(state): State<ConsoleState>,
+    headers: HeaderMap,
+    Form(form): Form<Fields>,
+) -> Response {
+    blocking(state, move |s| passkeys::signin_options(s, &headers, &form)).await
+}
+
+async fn passkey_signin(
+    State(state): State<ConsoleState>,
+    headers: HeaderMap,
+    Form(form): Form<Fields>,
+) -> Response {
+    blocking(state, move |s| passkeys::signin_finish(s, &headers, &form)).await
+}
+
+async fn account(
+    State(state): State<ConsoleState>,
+    headers: HeaderMap,
+    Query(query): Query<Fields>,
+) -> Response {
+    blocking(state, move |s| passkeys::account(s, &headers, &query)).await
+}
+
+async fn passkey_register_options(
+    State(state): State<ConsoleState>,
+    headers: HeaderMap,
+    Form(form): Form<Fields>,
+) -> Response {
+    blocking(state, move |s| {
+        passkeys::register_options(s, &headers, &form)
+    })
+    .await
+}
+
+async fn passkey_register(
+    State(state): State<ConsoleState>,
+    headers: HeaderMap,
+    Form(form): Form<Fields>,
+) -> Response {
+    blocking(state, move |s| {
+        passkeys::register_finish(s, &headers, &form)
+    })
+    .await
+}
+
+async fn passkey_step_up_options(
+    State(state): State<ConsoleState>,
+    headers: HeaderMap,
+    Form(form): Form<Fields>,
+) -> Response {
+    blocking(state, move |s| {
+        passkeys::step_up_options(s, &headers, &form)
+    })
+    .await
+}
+
+async fn passkey_remove(
+    State(state): State<ConsoleState>,
+    headers: HeaderMap,
+    Form(form): Form<Fields>,
+) -> Response {
+    blocking(state, move |s| passkeys::remove(s, &headers, &form)).await
+}
+
 async fn alerts(
     State(state): State<ConsoleState>,
     headers: HeaderMap,
@@ -219,6 +307,18 @@ async fn customer(
     Path(id): Path<String>,
 ) -> Response {
     blocking(state, move |s| customer_pages::customer(s, &headers, &id)).await
+}
+
+async fn view_customer_data(
+    State(state): State<ConsoleState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<Fields>,
+) -> Response {
+    blocking(state, move |s| {
+        customer_pages::view_data(s, &headers, &id, &form)
+    })
+    .await
 }
 
 async fn approvals(

@@ -26,6 +26,12 @@ use std::time::{Duration, Instant};
 
 const PASSWORD: &str = "correct horse battery staple";
 
+/// The customer and ticket of the browser's data view: the ticket is open,
+/// assigned to `lee` (linked to agent `lee`) and in the `login_issue`
+/// category (name and email).
+const DATA_CUSTOMER: &str = "c-e2e-1";
+const DATA_TICKET: &str = "t-e2e-1";
+
 /// What seeding produced.
 struct Seeded {
     events: u64,
@@ -199,8 +205,9 @@ struct TestServices {
     log: Arc<std::sync::Mutex<custos_audit::AuditLog>>,
 }
 
-/// Facts for the grant workflow from the store's directory, as the binary
-/// reads them: roles and leads from `agent` records; no countermeasures.
+/// Facts for the grant workflow and the access broker from the store's
+/// directory, as the binary reads them: roles and leads from `agent`
+/// records, `ticket` records; no live contact, no countermeasures.
 struct DirectoryFacts(Arc<dyn Store>);
 
 impl DirectoryFacts {
@@ -224,9 +231,17 @@ impl custos_access::FactsSource for DirectoryFacts {
     }
     fn ticket(
         &self,
-        _ticket: &custos_core::id::TicketId,
+        ticket: &custos_core::id::TicketId,
     ) -> Result<Option<custos_broker::TicketFacts>, custos_access::FactsError> {
-        Ok(None)
+        match self
+            .0
+            .directory_current(DirectoryKind::Ticket, ticket.as_str())
+            .ok()
+            .flatten()
+        {
+            Some(record) => custos_access::ticket_facts_from_record(&record.raw),
+            None => Ok(None),
+        }
     }
     fn live_contact(
         &self,
@@ -262,13 +277,48 @@ fn connect_services(dir: &Path, state: &ConsoleState, audit_entries: u64) -> Tes
     ))
     .unwrap();
     let vault = Arc::new(custos_vault::Vault::open(&dir.join("vault"), keys).unwrap());
+    let facts = Arc::new(DirectoryFacts(state.store().clone()));
     let approvals = Arc::new(custos_access::Approvals::new(
         access.clone(),
         access.clone(),
-        vault,
-        Arc::new(DirectoryFacts(state.store().clone())),
+        vault.clone(),
+        facts.clone(),
         custos_access::GrantPolicy::default(),
     ));
+    // The access broker over the same vault: the customer page's data view.
+    vault
+        .put_customer(
+            &custos_core::id::CustomerId::parse(DATA_CUSTOMER).unwrap(),
+            &[
+                (custos_vault::FieldClass::Name, "Jane Doe"),
+                (custos_vault::FieldClass::Email, "jane.doe@example.com"),
+            ],
+        )
+        .unwrap();
+    let broker = custos_access::AccessService::new(
+        Arc::new(custos_access::BrokerHandle::fixed(
+            custos_broker::Broker::default_policies().unwrap(),
+        )),
+        vault,
+        facts,
+        access.clone(),
+        access.clone(),
+    )
+    .unwrap();
+    // The action-risk engine with the data customer frozen by support.
+    let risk = custos_risk::RiskHandle::new(
+        custos_risk::ActionRisk::new(custos_risk::RiskConfig::default()).unwrap(),
+    );
+    risk.protect(
+        "p-e2e",
+        &custos_core::id::CustomerId::parse(DATA_CUSTOMER).unwrap(),
+        custos_core::EventTime::from_unix_secs(now_secs() - 600),
+        custos_risk::Actor::Support {
+            agent_id: "kim".to_owned(),
+        },
+        &custos_risk::Command::Freeze,
+    )
+    .unwrap();
     let step_ups = Arc::new(custos_access::StepUps::new(
         access,
         custos_access::SealingKey::from_bytes([7; 32]),
@@ -300,6 +350,8 @@ fn connect_services(dir: &Path, state: &ConsoleState, audit_entries: u64) -> Tes
             approvals: Some(approvals.clone()),
             step_ups: Some(step_ups.clone()),
             audit: Some(log.clone()),
+            access: Some(Arc::new(broker)),
+            risk: Some(risk),
         });
     TestServices {
         approvals,
@@ -369,6 +421,27 @@ fn add_leads(store: &dyn Store, names: &[&str]) {
             .to_string();
             to_new_event(&line, 0).unwrap()
         })
+        .collect();
+    store.append_events(&events).unwrap();
+}
+
+/// The data view's customer and ticket in the directory (see [`DATA_CUSTOMER`]).
+fn add_data_customer(store: &dyn Store) {
+    let lines = [
+        serde_json::json!({
+            "type": "customer", "id": "dir-c-e2e-1", "ts": "2025-01-01T00:00:00Z",
+            "customer_id": DATA_CUSTOMER, "tier": "retail"
+        }),
+        serde_json::json!({
+            "type": "ticket", "id": "dir-t-e2e-1", "ts": "2025-01-01T00:00:00Z",
+            "ticket_id": DATA_TICKET, "customer_id": DATA_CUSTOMER, "agent_id": "lee",
+            "status": "assigned", "channel": "chat", "category": "login_issue",
+            "opened_by": "customer"
+        }),
+    ];
+    let events: Vec<NewEvent> = lines
+        .iter()
+        .map(|line| to_new_event(&line.to_string(), 0).unwrap())
         .collect();
     store.append_events(&events).unwrap();
 }
@@ -715,6 +788,9 @@ async fn console_on_a_real_port() {
     // asks to reveal, lee approves in the browser (a second person); lee's
     // own request has no button.
     add_leads(store.as_ref(), &["lee", "kim"]);
+    // lee views customer data in the browser as agent `lee`, on their ticket.
+    add_data_customer(store.as_ref());
+    state.set_agent_id("lee", Some("lee")).unwrap();
     if !seeded.by_detector.contains_key("leak_attribution") {
         let critical = &page_set(&state)[7].1;
         let agent = critical.trim_start_matches("/console/agents/").to_owned();
@@ -732,6 +808,14 @@ async fn console_on_a_real_port() {
             .unwrap();
     }
     let base = serve(state.clone()).await;
+    // The browser uses `localhost` (a secure context, and the passkeys'
+    // relying party id: an IP address cannot be one).
+    let port = base.rsplit(':').next().unwrap().to_owned();
+    let browser_base = format!("http://localhost:{port}");
+    let _ = state
+        .clone()
+        .with_relying_party("localhost", vec![browser_base.clone()])
+        .unwrap();
 
     // Headers and sign-in over a real socket.
     let (status, head, _) = http(&base, "GET", "/console/alerts", None, None).await;
@@ -759,7 +843,7 @@ async fn console_on_a_real_port() {
     }
 
     let ran = run_browser_test(
-        &base,
+        &browser_base,
         &secret_of(lead.expose()),
         &step_up_secret,
         store.as_ref(),
@@ -771,9 +855,27 @@ async fn console_on_a_real_port() {
         assert_eq!(grant.decided_by.unwrap().as_str(), "lee");
         assert!(grant.expires_at.is_some(), "approved grants get an expiry");
         let log = services.log.lock().unwrap();
-        let last = log.entries(log.size() - 1..log.size()).unwrap();
+        // The approval, then the data view's broker decision, by lee.
+        let last = log.entries(log.size() - 2..log.size()).unwrap();
         assert_eq!(last[0].kind, "grant_approved");
         assert_eq!(last[0].actor, "lee");
+        assert_eq!(last[1].kind, "access_decision");
+        assert_eq!(last[1].actor, "lee");
+        // The browser added a passkey (lee's WebAuthn user handle was made),
+        // signed in with it, and removed it again.
+        let db = rusqlite::Connection::open(dir.path().join("console").join("console.db")).unwrap();
+        let handle: Option<Vec<u8>> = db
+            .query_row(
+                "SELECT webauthn_user_handle FROM users WHERE name = 'lee'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(handle.map(|h| h.len()), Some(16));
+        let left: i64 = db
+            .query_row("SELECT count(*) FROM passkeys", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(left, 0, "the browser removed its passkey");
     }
 }
 
@@ -824,6 +926,8 @@ async fn run_browser_test(
                 .env("CONSOLE_PASSWORD", PASSWORD)
                 .env("CONSOLE_TOTP_SECRET", &secret)
                 .env("CONSOLE_STEPUP_SECRET", &step_up_secret)
+                .env("CONSOLE_DATA_CUSTOMER", DATA_CUSTOMER)
+                .env("CONSOLE_DATA_TICKET", DATA_TICKET)
                 .env("CHROMIUM", &chromium)
                 .env("SCREENSHOT_DIR", crate_dir.join("screenshots"))
                 .output()
@@ -844,6 +948,17 @@ async fn run_browser_test(
     let raw: serde_json::Value = serde_json::from_str(&release.raw).unwrap();
     assert_eq!(raw["released_by"], "lee");
     assert_eq!(raw["action"], "suspend_access");
+    // The browser's data view is an `agent_access` event of agent lee on
+    // the ticket, with the field names shown and no value.
+    let access = appended
+        .iter()
+        .find(|e| e.event_type == "agent_access" && e.raw.contains(DATA_CUSTOMER))
+        .expect("the browser's data view was recorded");
+    let raw: serde_json::Value = serde_json::from_str(&access.raw).unwrap();
+    assert_eq!(raw["agent_id"], "lee");
+    assert_eq!(raw["ticket_id"], DATA_TICKET);
+    assert_eq!(raw["fields"], serde_json::json!(["name", "email"]));
+    assert!(!access.raw.contains("jane.doe@example.com") && !access.raw.contains("Jane"));
     true
 }
 

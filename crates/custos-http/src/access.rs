@@ -37,7 +37,7 @@ pub type AgentCountermeasures = Arc<RwLock<HashMap<String, Vec<ResponseAction>>>
 
 /// The broker's edge, as `serve` wires it.
 pub struct AccessServices {
-    pub service: AccessService,
+    pub service: Arc<AccessService>,
     pub approvals: Arc<Approvals>,
     pub step_ups: Arc<StepUps>,
     pub vault: Arc<custos_vault::Vault>,

@@ -1787,7 +1787,7 @@ fn access_app() -> AccessApp {
     let services = custos_http::Services {
         audit: Some(audit.clone()),
         access: Some(Arc::new(custos_http::AccessServices {
-            service,
+            service: Arc::new(service),
             approvals: Arc::new(custos_access::Approvals::new(
                 access_store.clone(),
                 access_store.clone(),

@@ -142,7 +142,7 @@ pub fn open(
     .context("the access service")?;
     Ok((
         AccessServices {
-            service,
+            service: Arc::new(service),
             approvals: Arc::new(Approvals::new(
                 grants,
                 step_ups.clone(),

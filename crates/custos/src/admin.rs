@@ -125,13 +125,44 @@ pub enum ConsoleCommand {
         name: String,
         #[arg(long)]
         role: String,
+        /// The agent id (from the directory) this user acts as when they
+        /// view customer data through the broker.
+        #[arg(long)]
+        agent_id: Option<String>,
+    },
+    /// Link a console user to the agent id they act as at the access broker
+    /// (the customer page's data view), or `--unlink` it.
+    LinkAgent {
+        #[arg(long)]
+        name: String,
+        #[arg(long, required_unless_present = "unlink", conflicts_with = "unlink")]
+        agent_id: Option<String>,
+        #[arg(long)]
+        unlink: bool,
     },
 }
 
 /// `custos console ...` against the data directory `serve` uses.
 pub fn console(command: ConsoleCommand, data_dir: &std::path::Path) -> anyhow::Result<()> {
     match command {
-        ConsoleCommand::AddUser { name, role } => {
+        ConsoleCommand::LinkAgent {
+            name,
+            agent_id,
+            unlink: _,
+        } => {
+            custos_console::set_agent_id(&data_dir.join("console"), &name, agent_id.as_deref())
+                .with_context(|| format!("cannot link console user `{name}`"))?;
+            match agent_id {
+                Some(id) => println!("custos console: `{name}` now acts as agent `{id}`"),
+                None => println!("custos console: `{name}` is no longer linked to an agent"),
+            }
+            Ok(())
+        }
+        ConsoleCommand::AddUser {
+            name,
+            role,
+            agent_id,
+        } => {
             let role: custos_console::Role = role.parse().map_err(|_| {
                 anyhow::anyhow!(
                     "`--role` must be `analyst`, `lead`, `agent` or `admin`, got `{role}`"
@@ -150,6 +181,10 @@ pub fn console(command: ConsoleCommand, data_dir: &std::path::Path) -> anyhow::R
             let uri =
                 custos_console::create_user(&data_dir.join("console"), &name, role, &password)
                     .with_context(|| format!("cannot create console user `{name}`"))?;
+            if let Some(id) = &agent_id {
+                custos_console::set_agent_id(&data_dir.join("console"), &name, Some(id))
+                    .with_context(|| format!("cannot link console user `{name}` to `{id}`"))?;
+            }
             println!(
                 "custos console: created `{name}`; add this to an authenticator app now, it is not shown again:\n  {}",
                 uri.expose()

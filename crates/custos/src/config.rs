@@ -60,6 +60,20 @@ pub struct Config {
     pub webhooks: WebhooksSection,
     pub audit: AuditSection,
     pub access: AccessSection,
+    pub console: ConsoleSection,
+}
+
+/// `[console]`: the analyst console `serve` mounts at `/console`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleSection {
+    /// WebAuthn relying party id of console passkeys (`CUSTOS_CONSOLE_RP_ID`): the host
+    /// the console is browsed at, or a parent domain. Unset: passkeys off (TOTP only).
+    pub rp_id: Option<String>,
+    /// Exact origins the console is served from (`CUSTOS_CONSOLE_ORIGINS`, comma-separated):
+    /// `https://host[:port]`, or `http://localhost:PORT`. With `rp_id = "localhost"` and
+    /// none given: `http://localhost:<listen port>`.
+    pub origins: Vec<String>,
 }
 
 /// `[access]`: the access broker's edge in `serve`.
@@ -165,6 +179,15 @@ pub struct Settings {
     pub webhooks: Option<crate::webhook::WebhookSettings>,
     pub audit: crate::audit::AuditSettings,
     pub access: crate::access::AccessSettings,
+    /// Console passkeys; `None`: off.
+    pub console: Option<ConsoleSettings>,
+}
+
+/// The console's WebAuthn relying party.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsoleSettings {
+    pub rp_id: String,
+    pub origins: Vec<String>,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -272,6 +295,17 @@ impl Config {
         }
         if let Some(v) = env.get("CUSTOS_ACCESS_VAULT_SCHEMA") {
             self.access.vault_schema = Some(v);
+        }
+        if let Some(v) = env.get("CUSTOS_CONSOLE_RP_ID") {
+            self.console.rp_id = Some(v);
+        }
+        if let Some(v) = env.get("CUSTOS_CONSOLE_ORIGINS") {
+            self.console.origins = v
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(str::to_owned)
+                .collect();
         }
         if let Some(v) = env.get("CUSTOS_AUDIT_ORIGIN") {
             self.audit.origin = Some(v);
@@ -430,7 +464,25 @@ impl Config {
         // Builds the detectors once, so a rules or GeoIP file that cannot be
         // read is refused at start, not in the pipeline thread.
         crate::detectors::standard(&detectors)?;
+        let console = match self.console.rp_id {
+            None if !self.console.origins.is_empty() => {
+                bail!("`console.origins` needs `console.rp_id` (passkeys are off without it)")
+            }
+            None => None,
+            Some(rp_id) => {
+                let origins = if self.console.origins.is_empty() && rp_id == "localhost" {
+                    vec![format!("http://localhost:{}", listen.port())]
+                } else {
+                    self.console.origins
+                };
+                // The same checks the console makes, at start rather than later.
+                custos_webauthn::RelyingParty::new(&rp_id, "custos console", origins.clone())
+                    .map_err(|e| anyhow::anyhow!("`console.rp_id` / `console.origins`: {e}"))?;
+                Some(ConsoleSettings { rp_id, origins })
+            }
+        };
         Ok(Settings {
+            console,
             access: crate::access::AccessSettings {
                 vault_keys_file: self.access.vault_keys_file,
                 policy_dir: self.access.policy_dir,
@@ -726,6 +778,48 @@ mod tests {
         let default = Config::load(None, &env(&[])).unwrap().resolve().unwrap();
         assert!(default.access.vault_database_url.is_none());
         assert_eq!(default.access.vault_schema, "custos_vault");
+    }
+
+    #[test]
+    fn console_passkeys_need_a_relying_party_and_default_to_localhost() {
+        let resolve = |vars: &[(&str, &str)]| Config::load(None, &env(vars)).unwrap().resolve();
+        assert_eq!(resolve(&[]).unwrap().console, None);
+        let local = resolve(&[
+            ("CUSTOS_CONSOLE_RP_ID", "localhost"),
+            ("CUSTOS_LISTEN", "127.0.0.1:9443"),
+        ])
+        .unwrap();
+        assert_eq!(
+            local.console,
+            Some(ConsoleSettings {
+                rp_id: "localhost".to_owned(),
+                origins: vec!["http://localhost:9443".to_owned()],
+            })
+        );
+        let named = resolve(&[
+            ("CUSTOS_CONSOLE_RP_ID", "custos.example"),
+            (
+                "CUSTOS_CONSOLE_ORIGINS",
+                "https://custos.example, https://soc.custos.example",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(
+            named.console.map(|c| c.origins),
+            Some(vec![
+                "https://custos.example".to_owned(),
+                "https://soc.custos.example".to_owned()
+            ])
+        );
+        let err = resolve(&[("CUSTOS_CONSOLE_ORIGINS", "https://custos.example")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("console.rp_id"), "{err}");
+        // A named relying party needs its origins spelled out.
+        let err = resolve(&[("CUSTOS_CONSOLE_RP_ID", "custos.example")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("console"), "{err}");
     }
 
     #[test]

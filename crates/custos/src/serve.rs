@@ -185,6 +185,8 @@ impl Server {
             approvals: Some(access.approvals.clone()),
             step_ups: Some(access.step_ups.clone()),
             audit: Some(audit_log.clone()),
+            access: Some(access.service.clone()),
+            risk: Some(risk.clone()),
         };
         let services = custos_http::Services {
             access: Some(access),
@@ -202,6 +204,12 @@ impl Server {
             custos_console::ConsoleState::open(&settings.data_dir.join("console"), store.clone())
                 .context("cannot open the console's user store")?
                 .with_services(console_services);
+        let console = match &settings.console {
+            Some(passkeys) => console
+                .with_relying_party(&passkeys.rp_id, passkeys.origins.clone())
+                .context("`[console]` passkeys")?,
+            None => console,
+        };
         let app = custos_http::router(state).merge(custos_console::router(console));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let http = runtime.spawn(async move {

@@ -1124,6 +1124,59 @@ fn the_console_is_served_and_users_are_created_from_the_cli() {
         "{}",
         text(&short.stderr)
     );
+    let linked = run(custos(&[
+        "console",
+        "add-user",
+        "--name",
+        "ana",
+        "--role",
+        "analyst",
+        "--agent-id",
+        "a-0042",
+    ])
+    .env("CUSTOS_DATA_DIR", &data)
+    .env("CUSTOS_CONSOLE_PASSWORD", "correct horse battery staple"));
+    assert!(linked.status.success(), "{}", text(&linked.stderr));
+    let relink = run(custos(&[
+        "console",
+        "link-agent",
+        "--name",
+        "ana",
+        "--agent-id",
+        "a-0043",
+    ])
+    .env("CUSTOS_DATA_DIR", &data));
+    assert!(
+        text(&relink.stdout).contains("acts as agent `a-0043`"),
+        "{}",
+        text(&relink.stderr)
+    );
+    let nobody = run(custos(&[
+        "console",
+        "link-agent",
+        "--name",
+        "nobody",
+        "--agent-id",
+        "a-1",
+    ])
+    .env("CUSTOS_DATA_DIR", &data));
+    assert!(!nobody.status.success(), "an unknown user is refused");
+    let too_long = "a".repeat(300);
+    let bad = run(custos(&[
+        "console",
+        "link-agent",
+        "--name",
+        "ana",
+        "--agent-id",
+        &too_long,
+    ])
+    .env("CUSTOS_DATA_DIR", &data));
+    assert!(!bad.status.success(), "an invalid agent id is refused");
+    assert!(
+        text(&bad.stderr).contains("not an agent id"),
+        "{}",
+        text(&bad.stderr)
+    );
 
     let (mut served, _) = start_serve_env(&data, Some("test-token-0123456789"), None, &[]);
     wait_ready(&served.base);
