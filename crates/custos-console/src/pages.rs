@@ -294,15 +294,31 @@ pub fn signin_submit(state: &ConsoleState, headers: &HeaderMap, form: &Fields) -
         tracing::info!(user = name_key, "console sign-in failed");
         return Ok(refuse(StatusCode::UNAUTHORIZED, SIGNIN_REFUSED));
     };
-    users::clear_failures(&conn, &name_key)?;
-    // A fresh id at sign-in: a session id planted before cannot be used.
+    start_session(state, &conn, headers, &user, &name_key, now, "password and TOTP")
+}
+
+/// Signs `user` in once a factor passed (password and TOTP, or a passkey):
+/// clears their failures, ends any session the browser already had (a
+/// fresh id at sign-in: a session id planted before cannot be used), and
+/// answers with the new session's cookie.
+pub(crate) fn start_session(
+    state: &ConsoleState,
+    conn: &rusqlite::Connection,
+    headers: &HeaderMap,
+    user: &users::UserRecord,
+    name_key: &str,
+    now: i64,
+    how: &str,
+) -> PageResult {
+    users::clear_failures(conn, name_key)?;
     if let Some(old) = cookie(headers, SESSION_COOKIE) {
-        session::end(&conn, old, now, state.settings().sessions)?;
+        session::end(conn, old, now, state.settings().sessions)?;
     }
-    let id = session::create(&conn, user.id, now)?;
+    let id = session::create(conn, user.id, now)?;
     tracing::info!(
         user = user.name,
         role = user.role.as_str(),
+        how,
         "console sign-in"
     );
     let response = redirect(&format!("{MOUNT}/"));

@@ -20,11 +20,8 @@ use crate::crypto::{random_bytes, sha256_hex};
 use crate::error::ConsoleError;
 use crate::pages::{
     Fields, PageError, PageResult, page, post_session, redirect, session, signin_markup,
-    with_cookie,
 };
-use crate::session::{
-    self, PRE_COOKIE, SESSION_COOKIE, Session, clear_cookie, cookie, pre_token_matches, set_cookie,
-};
+use crate::session::{PRE_COOKIE, SESSION_COOKIE, Session, cookie, pre_token_matches};
 use crate::totp;
 use crate::users;
 use crate::views::{self, Nav, layout};
@@ -692,19 +689,7 @@ pub fn signin_finish(state: &ConsoleState, headers: &HeaderMap, form: &Fields) -
         tracing::info!(user = name_key, "console passkey sign-in failed");
         return Ok(refuse(StatusCode::UNAUTHORIZED, &message));
     }
-    users::clear_failures(&conn, &name_key)?;
-    if let Some(old) = cookie(headers, SESSION_COOKIE) {
-        session::end(&conn, old, now, state.settings().sessions)?;
-    }
-    let id = session::create(&conn, user.id, now)?;
-    tracing::info!(
-        user = user.name,
-        role = user.role.as_str(),
-        "console sign-in with a passkey"
-    );
-    let response = redirect(&format!("{MOUNT}/"));
-    let response = with_cookie(response, &set_cookie(SESSION_COOKIE, &id, None));
-    Ok(with_cookie(response, &clear_cookie(PRE_COOKIE)))
+    crate::pages::start_session(state, &conn, headers, &user, &name_key, now, "passkey")
 }
 
 // ---------------------------------------------------------------- account
