@@ -229,7 +229,10 @@ impl PostgresAccessStore {
                 }
             };
             let result = op(&mut client, &mut slot.statements);
-            let broken = client.is_closed();
+            // A terminated backend's last message (57P01) can arrive before
+            // the socket reads as closed: the error says so first.
+            let broken = client.is_closed()
+                || matches!(&result, Err(Failure::Sql(error)) if connection_lost(error));
             if broken {
                 slot.statements.clear();
             } else {
@@ -324,6 +327,17 @@ impl From<postgres::Error> for Failure {
     fn from(error: postgres::Error) -> Failure {
         Failure::Sql(error)
     }
+}
+
+/// Whether `error` means the session is gone: class 08 (connection
+/// exception) or 57P01..57P03 (terminated by an administrator, crash
+/// shutdown, cannot connect now), or an error on a closed socket.
+fn connection_lost(error: &postgres::Error) -> bool {
+    error.is_closed()
+        || error.code().is_some_and(|code| {
+            let code = code.code();
+            code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
+        })
 }
 
 fn prepared(

@@ -59,3 +59,32 @@ conformance!(
     concurrent_spends_never_overdraw,
     concurrent_verifies_of_one_code_accept_it_once,
 );
+
+/// A terminated server connection (`pg_terminate_backend`) is replaced: the
+/// next reads run on a fresh connection instead of failing on the dead one.
+/// (Whether the client first sees the socket closed or the server's 57P01
+/// message depends on timing; `run` treats both as a lost connection.)
+#[test]
+fn postgres_lost_connections_are_replaced() {
+    use custos_access::GrantStore as _;
+    let Some(backend) = support::PostgresBackend::new() else {
+        return;
+    };
+    let store =
+        custos_access::PostgresAccessStore::connect_with_schema(&backend.url, &backend.schema)
+            .unwrap();
+    assert!(store.pending_grants(10).unwrap().is_empty());
+    let mut admin = ::postgres::Client::connect(&backend.url, ::postgres::NoTls).unwrap();
+    let killed: i64 = admin
+        .query_one(
+            "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE application_name = $1) AS killed",
+            &[&format!("custos-access/{}", backend.schema)],
+        )
+        .unwrap()
+        .get(0);
+    assert!(killed >= 1, "no access-store connection was found to kill");
+    for _ in 0..3 {
+        assert!(store.pending_grants(10).unwrap().is_empty());
+    }
+}
