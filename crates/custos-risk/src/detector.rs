@@ -92,11 +92,15 @@ impl Detector for ActionRisk {
                             .is_err()
                         {
                             self.refused_commands += 1;
+                            return Vec::new();
                         }
+                        vec![protection_alert(event, command)]
                     }
-                    Err(_) => self.refused_commands += 1,
+                    Err(_) => {
+                        self.refused_commands += 1;
+                        Vec::new()
+                    }
                 }
-                Vec::new()
             }
             EventBody::CustomerAction(action) => {
                 let marks: Vec<MarkFact> = ctx
@@ -140,4 +144,47 @@ impl Detector for ActionRisk {
             _ => Vec::new(),
         }
     }
+}
+
+/// The alert that reports a protection command custos applied (a freeze,
+/// revoked keys, a settings lock...), so the exchange hears of it through
+/// the same channels as decisions (webhooks, the console). Medium
+/// severity, the webhooks' default floor: the exchange should hear of every
+/// freeze at once, though it is a fact, not a suspicion (score 0). Names
+/// the command and who asked (their
+/// kind, and a support agent's id); never an allow-list address.
+pub(crate) fn protection_alert(
+    event: &Event,
+    command: &custos_core::event::ProtectionCommand,
+) -> Signal {
+    let name = command.protection["command"]
+        .as_str()
+        .unwrap_or("unknown")
+        .to_owned();
+    let who = match command.actor["kind"].as_str() {
+        Some("support") => match command.actor["agent_id"].as_str() {
+            Some(agent) => format!("support agent {agent}"),
+            None => "support".to_owned(),
+        },
+        Some("customer") if command.actor["factor"].is_null() => {
+            "the customer (signed link)".to_owned()
+        }
+        Some("customer") => "the customer".to_owned(),
+        Some("system") => "custos".to_owned(),
+        _ => "an unknown actor".to_owned(),
+    };
+    Signal::Alert(
+        Alert::new(
+            ACTION_RISK,
+            event.ts,
+            Entity::new(EntityKind::Customer, command.customer_id.as_str()),
+            custos_core::alert::Severity::Medium,
+            0.0,
+        )
+        .evidence(event.id.clone())
+        .reason(
+            &format!("v1.protection.{name}"),
+            format!("protection `{name}` applied, asked by {who}"),
+        ),
+    )
 }

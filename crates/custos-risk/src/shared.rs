@@ -147,7 +147,7 @@ impl Detector for SharedActionRisk {
                 *marks = snapshot;
             }
         }
-        if let custos_core::EventBody::ProtectionCommand(_) = &event.body {
+        if let custos_core::EventBody::ProtectionCommand(command) = &event.body {
             let applied = self
                 .handle
                 .applied_live
@@ -155,7 +155,8 @@ impl Detector for SharedActionRisk {
                 .map(|mut set| set.remove(event.id.as_str()))
                 .unwrap_or(false);
             if applied {
-                return Vec::new();
+                // Applied by the API already; reported like a replayed one.
+                return vec![crate::detector::protection_alert(event, command)];
             }
         }
         lock(&self.handle.detector).observe(event, ctx)
@@ -212,11 +213,21 @@ mod tests {
             .unwrap();
         assert_eq!(record.outcome, "applied");
         let mut ctx = Context::default();
-        detector.observe(&freeze, &mut ctx);
+        let reported = detector.observe(&freeze, &mut ctx);
         assert!(
             live.applied_live.lock().unwrap().is_empty(),
             "skipped once, then forgotten"
         );
+        // Reported once as a medium alert, for webhooks and the console.
+        let [Signal::Alert(alert)] = reported.as_slice() else {
+            panic!("{reported:?}")
+        };
+        assert_eq!(alert.severity, custos_core::alert::Severity::Medium);
+        assert_eq!(alert.score, 0.0);
+        assert_eq!(alert.reasons[0].code, "v1.protection.freeze");
+        assert!(alert.reasons[0].detail.contains("signed link"));
+        assert_eq!(alert.evidence.len(), 1);
+        assert!(alert.response.is_empty());
         assert_eq!(
             live.evaluate(&req, later.ts).decision.outcome,
             Outcome::Deny
@@ -225,7 +236,8 @@ mod tests {
         let restarted = RiskHandle::new(ActionRisk::new(RiskConfig::default()).unwrap());
         let mut detector = restarted.detector(ActionRisk::new(RiskConfig::default()).unwrap());
         let mut ctx = Context::default();
-        detector.observe(&freeze, &mut ctx);
+        let replayed = detector.observe(&freeze, &mut ctx);
+        assert_eq!(replayed.len(), 1, "the same report on replay");
         assert_eq!(
             restarted.evaluate(&req, later.ts).decision.outcome,
             Outcome::Deny

@@ -1009,6 +1009,37 @@ fn serve_audits_every_access_and_decides_actions_and_messages() {
     assert_eq!(outcome["decision"]["denied"], true, "{outcome}");
     assert!(!outcome.to_string().contains("Ana"), "{outcome}");
 
+    // A customer's freeze is applied at once and reported as an alert (the
+    // webhooks' channel) by the pipeline.
+    let (status, frozen) = post_json(
+        &agent,
+        &format!("{}/v1/customers/c-0002/protection", served.base),
+        token,
+        r#"{"actor":{"kind":"customer","factor":null},"protection":{"command":"freeze"}}"#,
+    );
+    assert_eq!(status, 200, "{frozen}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, page) = get_json(
+            &agent,
+            &format!(
+                "{}/v1/alerts?detector=action_risk&entity_id=c-0002",
+                served.base
+            ),
+            token,
+        );
+        let reported = page["alerts"].as_array().is_some_and(|alerts| {
+            alerts
+                .iter()
+                .any(|a| a["reasons"][0]["code"] == "v1.protection.freeze")
+        });
+        if reported {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no freeze alert: {page}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
     // Every access of the sample and the alert reach the audit log, and a
     // checkpoint covers them.
     let deadline = Instant::now() + Duration::from_secs(30);
