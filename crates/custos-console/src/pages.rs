@@ -294,7 +294,15 @@ pub fn signin_submit(state: &ConsoleState, headers: &HeaderMap, form: &Fields) -
         tracing::info!(user = name_key, "console sign-in failed");
         return Ok(refuse(StatusCode::UNAUTHORIZED, SIGNIN_REFUSED));
     };
-    start_session(state, &conn, headers, &user, &name_key, now, "password and TOTP")
+    start_session(
+        state,
+        &conn,
+        headers,
+        &user,
+        &name_key,
+        now,
+        "password and TOTP",
+    )
 }
 
 /// Signs `user` in once a factor passed (password and TOTP, or a passkey):
