@@ -1,9 +1,11 @@
 //! Throughput of `scan` over a mix of corpus messages (bare lines and
-//! message events), and the latency of scoring one message.
+//! message events), and the latency of scoring one message, for the fast
+//! path and, in the same run, the reference path (`Guard::reference_path`:
+//! the session-4 normalisation, feature extraction and rule search).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use custos_conversation::corpus::committed_corpus;
 use custos_conversation::{ConversationConfig, Guard, Speaker, scan_reader};
 use std::hint::black_box;
@@ -26,33 +28,50 @@ fn input(lines: usize) -> String {
 }
 
 fn bench(c: &mut Criterion) {
-    let guard = Guard::new().unwrap();
+    let fast = Guard::new().unwrap();
+    let reference = Guard::new().unwrap().reference_path();
+    let guards = [("reference", &reference), ("fast", &fast)];
     let config = ConversationConfig::default();
-    let lines = 2_000;
-    let data = input(lines);
-    let mut group = c.benchmark_group("scan");
-    group.throughput(Throughput::Elements(lines as u64));
-    group.bench_function("scan_reader_2000_lines", |b| {
-        b.iter(|| {
-            let mut out = Vec::with_capacity(data.len());
-            scan_reader(black_box(data.as_bytes()), &mut out, &guard, &config).unwrap();
-            out
-        })
-    });
-    group.finish();
     let corpus = committed_corpus().unwrap();
+    // The first 2,000 corpus lines (85% English: comparable with earlier
+    // sessions), then every corpus line once (all eight languages).
+    for (group_name, lines) in [
+        ("scan_reader_2000_lines", 2_000),
+        ("scan_reader_whole_corpus", corpus.len()),
+    ] {
+        let data = input(lines);
+        let mut group = c.benchmark_group(group_name);
+        group.throughput(Throughput::Elements(lines as u64));
+        for (name, guard) in guards {
+            group.bench_function(BenchmarkId::from_parameter(name), |b| {
+                b.iter(|| {
+                    let mut out = Vec::with_capacity(data.len());
+                    scan_reader(black_box(data.as_bytes()), &mut out, guard, &config).unwrap();
+                    out
+                })
+            });
+        }
+        group.finish();
+    }
     let long = corpus
         .iter()
         .max_by_key(|e| e.text.len())
         .unwrap()
         .text
         .clone();
-    c.bench_function("score_one_typical", |b| {
-        b.iter(|| guard.score(black_box("Please read me the 6-digit code we just sent to your phone to confirm it's you"), Speaker::default(), 0.5))
-    });
-    c.bench_function("score_one_longest_corpus_line", |b| {
-        b.iter(|| guard.score(black_box(&long), Speaker::default(), 0.5))
-    });
+    let typical = "Please read me the 6-digit code we just sent to your phone to confirm it's you";
+    for (group_name, text) in [
+        ("score_one_typical", typical),
+        ("score_one_longest_corpus_line", long.as_str()),
+    ] {
+        let mut group = c.benchmark_group(group_name);
+        for (name, guard) in guards {
+            group.bench_function(BenchmarkId::from_parameter(name), |b| {
+                b.iter(|| guard.score(black_box(text), Speaker::default(), 0.5))
+            });
+        }
+        group.finish();
+    }
 }
 
 criterion_group!(benches, bench);

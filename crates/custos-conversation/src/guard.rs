@@ -1,7 +1,7 @@
 //! Scoring one message: normalise, run the rules, run the classifier, and
 //! explain the result in safe reason strings.
 
-use crate::model::{Features, Model, ModelLoad, Speaker, extract, extract_into};
+use crate::model::{Features, LogitSink, Model, ModelLoad, Speaker, extract, extract_to, sigmoid};
 use crate::normalize::{Boundary, mask_digit_runs, normalize_with_boundaries, with_normalizer};
 use crate::rules::{Hit, RuleBuild, RuleSet, has_code_like_digits};
 use crate::taxonomy::Code;
@@ -12,10 +12,10 @@ use std::cell::RefCell;
 pub static SHIPPED_MODEL: &[u8] = include_bytes!("../model/conversation-v1.bin");
 
 /// How much of a strong rule's weight becomes a floor on the score.
-const RULE_FLOOR: f32 = 0.6;
+pub(crate) const RULE_FLOOR: f32 = 0.6;
 
 /// Highest score of a message whose only rules are context codes.
-const CONTEXT_ONLY_CAP: f32 = 0.75;
+pub(crate) const CONTEXT_ONLY_CAP: f32 = 0.75;
 
 /// A message already suspicious that carries an inducement *and* a context
 /// code (impersonation, authority, urgency, other app) of its own, or whose
@@ -24,19 +24,18 @@ const CONTEXT_ONLY_CAP: f32 = 0.75;
 /// state raises an inducement next to a context code
 /// (`state::conversation_risk`): `s + 0.6 (1 - s)`, so `s >= 0.5` reaches
 /// the scam verdict (0.8) on one message.
-const INDUCEMENT_WITH_CONTEXT: f32 = 0.6;
+pub(crate) const INDUCEMENT_WITH_CONTEXT: f32 = 0.6;
 
 /// The score from which [`INDUCEMENT_WITH_CONTEXT`] applies (the default
 /// suspicious threshold): messages below it stay below it, so the raise
 /// never adds a flag, only turns a `suspicious` message into a `scam`.
-const INDUCEMENT_WITH_CONTEXT_FROM: f32 = 0.5;
+pub(crate) const INDUCEMENT_WITH_CONTEXT_FROM: f32 = 0.5;
 
 /// Per-thread buffers of [`Guard::score`], reused across messages.
 #[derive(Default)]
 struct Scratch {
     normalized: String,
     boundaries: Vec<Boundary>,
-    features: Features,
 }
 
 thread_local! {
@@ -56,6 +55,9 @@ pub enum GuardError {
 pub struct Guard {
     rules: RuleSet,
     model: Model,
+    /// Score through [`crate::reference`] (the session-4 path), for the
+    /// equality tests and the before/after bench.
+    reference: bool,
 }
 
 /// One message's score and what fired.
@@ -122,7 +124,20 @@ impl Guard {
         Ok(Guard {
             rules: RuleSet::new()?,
             model,
+            reference: false,
         })
+    }
+
+    /// The same guard scoring through the reference implementation (the
+    /// straightforward session-4 path), to check and measure the fast one.
+    #[doc(hidden)]
+    pub fn reference_path(mut self) -> Guard {
+        self.reference = true;
+        self
+    }
+
+    pub(crate) fn rules(&self) -> &RuleSet {
+        &self.rules
     }
 
     pub fn model(&self) -> &Model {
@@ -141,6 +156,9 @@ impl Guard {
     /// Scores one message on its own. Words are explained when the score
     /// reaches `explain_from` (explaining costs a second feature pass).
     pub fn score(&self, text: &str, speaker: Speaker, explain_from: f32) -> MessageScore {
+        if self.reference {
+            return crate::reference::score(self, text, speaker, explain_from);
+        }
         SCRATCH.with(|cell| match cell.try_borrow_mut() {
             Ok(mut scratch) => self.score_with(text, speaker, explain_from, &mut scratch),
             Err(_) => self.score_with(text, speaker, explain_from, &mut Scratch::default()),
@@ -157,7 +175,6 @@ impl Guard {
         let Scratch {
             normalized,
             boundaries,
-            features,
         } = scratch;
         with_normalizer(|n| {
             n.normalize_into(text, normalized);
@@ -177,15 +194,18 @@ impl Guard {
                 negated: false,
             });
         }
-        extract_into(
+        // The weights are summed as the features are hashed (the same sum,
+        // in the same order, as `Model::predict` over `extract`).
+        let mut logit = LogitSink::new(&self.model);
+        extract_to(
             normalized,
             &hits,
             speaker,
             self.model.bits(),
             None,
-            features,
+            &mut logit,
         );
-        let model_score = self.model.predict(features);
+        let model_score = sigmoid(logit.logit());
         // A strong rule lends the message its own weight, so a phrasing the
         // classifier never saw is still at least suspicious; context codes
         // (impersonation, urgency) and the customer's own words do not.

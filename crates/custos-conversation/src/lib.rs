@@ -17,6 +17,8 @@ pub mod detector;
 pub mod guard;
 pub mod model;
 pub mod normalize;
+#[doc(hidden)]
+pub mod reference;
 pub mod rules;
 pub mod scan;
 pub mod state;

@@ -52,7 +52,12 @@ fn hash_bytes(seed: u64, bytes: &[u8]) -> u64 {
     for &b in bytes {
         h = mix(h, u64::from(b));
     }
-    // Final avalanche so low bits depend on every byte.
+    avalanche(h)
+}
+
+/// Final avalanche so low bits depend on every byte.
+#[inline]
+fn avalanche(mut h: u64) -> u64 {
     h ^= h >> 33;
     h = h.wrapping_mul(0xFF51_AFD7_ED55_8CCD);
     h ^= h >> 33;
@@ -84,20 +89,143 @@ pub fn extract_into(
     hits: &[Hit],
     speaker: Speaker,
     bits: u8,
-    mut named: Option<&mut Vec<(u32, String)>>,
+    named: Option<&mut Vec<(u32, String)>>,
     features: &mut Features,
 ) {
-    let mask = (1u64 << bits) - 1;
     let indices = &mut features.indices;
     indices.clear();
     indices.reserve(normalized.len() * 4 + 16);
-    let mut push = |h: u64| indices.push((h & mask) as u32);
+    extract_to(normalized, hits, speaker, bits, named, indices);
+}
+
+/// Where [`extract_to`] sends each feature index, in extraction order.
+pub(crate) trait FeatureSink {
+    fn push(&mut self, index: u32);
+}
+
+impl FeatureSink for Vec<u32> {
+    #[inline]
+    fn push(&mut self, index: u32) {
+        Vec::push(self, index);
+    }
+}
+
+/// A model's logit summed while the features are extracted, without
+/// storing them: the same weights added in the same order as
+/// [`Model::logit`] over [`extract_into`]'s indices, so the same `f32`.
+pub(crate) struct LogitSink<'m> {
+    weights: &'m [i16],
+    scale: f32,
+    bias: f32,
+    /// `f32`'s `Sum` starts from `-0.0`; so does this.
+    sum: f32,
+    count: usize,
+}
+
+impl<'m> LogitSink<'m> {
+    pub(crate) fn new(model: &'m Model) -> LogitSink<'m> {
+        LogitSink {
+            weights: &model.weights,
+            scale: model.scale,
+            bias: model.bias,
+            sum: -0.0,
+            count: 0,
+        }
+    }
+
+    /// [`Model::logit`] of the features pushed.
+    pub(crate) fn logit(&self) -> f32 {
+        if self.count == 0 {
+            return self.bias;
+        }
+        let norm = 1.0 / (self.count as f32).sqrt();
+        self.bias + self.sum * norm
+    }
+}
+
+impl FeatureSink for LogitSink<'_> {
+    #[inline]
+    fn push(&mut self, index: u32) {
+        let weight = self
+            .weights
+            .get(index as usize)
+            .copied()
+            .map_or(0.0, f32::from)
+            * self.scale;
+        self.sum += weight;
+        self.count += 1;
+    }
+}
+
+/// The hash of a character n-gram of length `n + 1` whose FNV state after
+/// its last character is `h`.
+#[inline]
+fn char_gram(h: u64, n: u64) -> u64 {
+    let mut f = mix(h, n);
+    f ^= f >> 31;
+    f = f.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    f ^= f >> 29;
+    f
+}
+
+/// Character 3..=5-grams of `chars` (the padded text, digits folded),
+/// by start position, shortest first. Five characters are held in
+/// registers; each start re-mixes them from the seed (the hash of an n-gram
+/// depends only on its characters, so the model's features are unchanged).
+#[inline]
+fn char_grams(chars: impl Iterator<Item = u64>, push: &mut impl FnMut(u64)) {
+    const BASIS: u64 = 0xCBF2_9CE4_8422_2325 ^ SEED_CHAR;
+    let mut window = [0u64; 5];
+    let mut filled = 0usize;
+    for c in chars {
+        if filled == 5 {
+            let [c0, c1, c2, c3, c4] = window;
+            let h = mix(mix(mix(BASIS, c0), c1), c2);
+            push(char_gram(h, 2));
+            let h = mix(h, c3);
+            push(char_gram(h, 3));
+            let h = mix(h, c4);
+            push(char_gram(h, 4));
+            window = [c1, c2, c3, c4, c];
+        } else {
+            window[filled] = c;
+            filled += 1;
+        }
+    }
+    // The last (up to) five starts have shorter tails.
+    for start in 0..filled {
+        let mut h = BASIS;
+        for (n, &c) in window[start..filled].iter().enumerate() {
+            h = mix(h, c);
+            if n >= 2 {
+                push(char_gram(h, n as u64));
+            }
+        }
+    }
+}
+
+/// The features of [`extract_into`], sent to `sink` one by one.
+pub(crate) fn extract_to(
+    normalized: &str,
+    hits: &[Hit],
+    speaker: Speaker,
+    bits: u8,
+    mut named: Option<&mut Vec<(u32, String)>>,
+    sink: &mut impl FeatureSink,
+) {
+    let mask = (1u64 << bits) - 1;
+    let mut push = |h: u64| sink.push((h & mask) as u32);
+    let ascii = normalized.is_ascii();
 
     // Words and bigrams; a CJK run contributes its characters and character
-    // bigrams as words (Chinese has no spaces).
-    let mut previous: Option<&str> = None;
+    // bigrams as words (Chinese has no spaces). One pass per token mixes
+    // three hashes: the word's, the bigram with the previous token (whose
+    // prefix hash is carried over), and the prefix of the next bigram.
+    const WORD_BASIS: u64 = 0xCBF2_9CE4_8422_2325 ^ SEED_WORD;
+    const BIGRAM_BASIS: u64 = 0xCBF2_9CE4_8422_2325 ^ SEED_BIGRAM;
+    let mut previous: Option<(&str, u64)> = None;
     for token in normalized.split(' ') {
-        if !token.is_ascii() && token.chars().any(is_cjk) {
+        if !ascii && !token.is_ascii() && token.chars().any(is_cjk) {
             let mut chars = token.char_indices().peekable();
             while let Some((start, c)) = chars.next() {
                 let end = start + c.len_utf8();
@@ -114,64 +242,44 @@ pub fn extract_into(
             previous = None;
             continue;
         }
-        let h = hash_bytes(SEED_WORD, token.as_bytes());
+        let mut word = WORD_BASIS;
+        let mut next_prefix = BIGRAM_BASIS;
+        let mut bigram = previous.map_or(0, |(_, prefix)| mix(prefix, 0x20));
+        for &b in token.as_bytes() {
+            let b = u64::from(b);
+            word = mix(word, b);
+            next_prefix = mix(next_prefix, b);
+            bigram = mix(bigram, b);
+        }
+        let h = avalanche(word);
         push(h);
         if let Some(named) = named.as_deref_mut() {
             named.push(((h & mask) as u32, token.to_owned()));
         }
-        if let Some(prev) = previous {
-            let mut hb = hash_bytes(SEED_BIGRAM, prev.as_bytes());
-            hb = mix(hb, 0x20);
-            for &b in token.as_bytes() {
-                hb = mix(hb, u64::from(b));
-            }
-            hb ^= hb >> 29;
+        if let Some((prev, _)) = previous {
+            let hb = bigram ^ (bigram >> 29);
             push(hb);
             if let Some(named) = named.as_deref_mut() {
                 named.push(((hb & mask) as u32, format!("{prev} {token}")));
             }
         }
-        previous = Some(token);
+        previous = Some((token, avalanche(next_prefix)));
     }
 
     // Character 3..=5-grams over the whole text padded with a space at each
-    // end, digits folded to `0`: a sliding window of the last five
-    // characters, each n-gram hashed from its first character.
-    let mut window = [0u64; 5];
-    let mut filled = 0usize;
-    let emit = |window: &[u64; 5], len: usize, push: &mut dyn FnMut(u64)| {
-        // The n-grams starting at window[0], of lengths 3..=len.
-        let mut h = 0xCBF2_9CE4_8422_2325 ^ SEED_CHAR;
-        for (n, &c) in window[..len].iter().enumerate() {
-            h = mix(h, c);
-            if n >= 2 {
-                let mut f = mix(h, n as u64);
-                f ^= f >> 31;
-                f = f.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-                f ^= f >> 29;
-                push(f);
-            }
-        }
-    };
-    let padded = std::iter::once(' ')
-        .chain(normalized.chars())
-        .chain(std::iter::once(' '));
-    for c in padded {
-        let c = if c.is_ascii_digit() { '0' } else { c };
-        if filled == 5 {
-            emit(&window, 5, &mut push);
-            window.copy_within(1.., 0);
-            window[4] = u64::from(u32::from(c));
-        } else {
-            window[filled] = u64::from(u32::from(c));
-            filled += 1;
-        }
-    }
-    // The last (up to) five starts have shorter tails.
-    for start in 0..filled {
-        let mut tail = [0u64; 5];
-        tail[..filled - start].copy_from_slice(&window[start..filled]);
-        emit(&tail, filled - start, &mut push);
+    // end, digits folded to `0`.
+    if ascii {
+        let fold = |b: u8| u64::from(if b.is_ascii_digit() { b'0' } else { b });
+        let padded = std::iter::once(b' ')
+            .chain(normalized.bytes())
+            .chain(std::iter::once(b' '));
+        char_grams(padded.map(fold), &mut push);
+    } else {
+        let fold = |c: char| u64::from(u32::from(if c.is_ascii_digit() { '0' } else { c }));
+        let padded = std::iter::once(' ')
+            .chain(normalized.chars())
+            .chain(std::iter::once(' '));
+        char_grams(padded.map(fold), &mut push);
     }
 
     // Rules, alone and by speaker.

@@ -92,6 +92,78 @@ pub struct Normalizer {
     decoded_spans: Vec<(usize, usize, u8)>,
     /// Boundaries of the last normalised text.
     boundaries: Vec<Boundary>,
+    /// What [`Fold::of`] made of recent non-ASCII characters, by
+    /// character and confusable folding (direct-mapped).
+    fold_cache: Vec<(char, bool, Fold)>,
+}
+
+/// Slots of [`Normalizer::fold_cache`] (36 bytes each: 72 KiB a thread).
+const FOLD_CACHE_SLOTS: usize = 2048;
+
+/// What the tokeniser does with one non-ASCII character.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fold {
+    /// Zero-width or a combining mark: dropped.
+    Skip,
+    /// A CJK character, kept as is.
+    Cjk,
+    /// Punctuation, a symbol or a space.
+    Separator,
+    /// Word characters: lowercase, accents stripped, look-alikes folded
+    /// (`to_lowercase` gives at most three characters, `special_fold` at
+    /// most two of each).
+    Word { chars: [char; 6], len: u8 },
+}
+
+impl Fold {
+    fn of(c: char, fold_confusables: bool) -> Fold {
+        if is_zero_width(c) || is_combining_mark(c) {
+            return Fold::Skip;
+        }
+        if is_cjk(c) {
+            return Fold::Cjk;
+        }
+        let mut chars = ['\0'; 6];
+        let mut len = 0u8;
+        let mut push = |f: char| {
+            if let Some(slot) = chars.get_mut(usize::from(len)) {
+                *slot = f;
+                len += 1;
+            }
+        };
+        if fold_confusables {
+            if let Some(latin) = confusable_to_latin(c) {
+                push(latin);
+                return Fold::Word { chars, len };
+            }
+        }
+        if !c.is_alphanumeric() {
+            return Fold::Separator;
+        }
+        for lower in c.to_lowercase() {
+            if is_combining_mark(lower) {
+                continue;
+            }
+            if let Some(folded) = special_fold(lower) {
+                for f in folded.chars() {
+                    push(f);
+                }
+                continue;
+            }
+            let mut base = None;
+            decompose_canonical(lower, |d| {
+                if base.is_none() && !is_combining_mark(d) {
+                    base = Some(d);
+                }
+            });
+            let base = base.unwrap_or(lower);
+            let base = special_fold(base)
+                .and_then(|s| s.chars().next())
+                .unwrap_or(base);
+            push(base);
+        }
+        Fold::Word { chars, len }
+    }
 }
 
 impl Normalizer {
@@ -140,16 +212,28 @@ impl Normalizer {
             pending: 0,
         };
         if text.is_ascii() {
-            for &b in text.as_bytes() {
-                let lower = b.to_ascii_lowercase();
-                if lower.is_ascii_alphanumeric() || lower == b'@' || lower == b'$' {
-                    t.push(char::from(lower), Class::Word);
+            // Runs of word bytes are copied and lowercased at once.
+            let bytes = text.as_bytes();
+            let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'@' || b == b'$';
+            let mut at = 0;
+            while at < bytes.len() {
+                if is_word(bytes[at]) {
+                    let run = bytes[at..].iter().position(|&b| !is_word(b));
+                    let end = run.map_or(bytes.len(), |len| at + len);
+                    t.push_ascii_word_run(&text[at..end]);
+                    at = end;
                 } else {
-                    t.sep_mark(char::from(b));
+                    t.sep_mark(char::from(bytes[at]));
+                    at += 1;
                 }
             }
             t.close();
             return;
+        }
+        let cache = &mut self.fold_cache;
+        if cache.len() != FOLD_CACHE_SLOTS {
+            // '\0' is ASCII: never looked up, so an empty slot never matches.
+            *cache = vec![('\0', false, Fold::Skip); FOLD_CACHE_SLOTS];
         }
         for c in text.chars() {
             if c.is_ascii() {
@@ -161,44 +245,29 @@ impl Normalizer {
                 }
                 continue;
             }
-            if is_zero_width(c) || is_combining_mark(c) {
-                continue;
-            }
-            if is_cjk(c) {
-                t.push(c, Class::Cjk);
-                continue;
-            }
-            if fold_confusables {
-                if let Some(latin) = confusable_to_latin(c) {
-                    t.push(latin, Class::Word);
-                    continue;
+            // The Unicode lookups (combining marks, lowercase, canonical
+            // decomposition) cost far more than the table: a message
+            // repeats its script's few dozen letters.
+            let slot = (c as usize ^ (usize::from(fold_confusables) << 10)) % FOLD_CACHE_SLOTS;
+            let fold = match cache.get(slot) {
+                Some(&(key, fold_key, fold)) if key == c && fold_key == fold_confusables => fold,
+                _ => {
+                    let fold = Fold::of(c, fold_confusables);
+                    if let Some(entry) = cache.get_mut(slot) {
+                        *entry = (c, fold_confusables, fold);
+                    }
+                    fold
                 }
-            }
-            if !c.is_alphanumeric() {
-                t.sep_mark(c);
-                continue;
-            }
-            for lower in c.to_lowercase() {
-                if is_combining_mark(lower) {
-                    continue;
-                }
-                if let Some(folded) = special_fold(lower) {
-                    for f in folded.chars() {
+            };
+            match fold {
+                Fold::Skip => {}
+                Fold::Cjk => t.push(c, Class::Cjk),
+                Fold::Separator => t.sep_mark(c),
+                Fold::Word { chars, len } => {
+                    for &f in chars.iter().take(usize::from(len)) {
                         t.push(f, Class::Word);
                     }
-                    continue;
                 }
-                let mut base = None;
-                decompose_canonical(lower, |d| {
-                    if base.is_none() && !is_combining_mark(d) {
-                        base = Some(d);
-                    }
-                });
-                let base = base.unwrap_or(lower);
-                let base = special_fold(base)
-                    .and_then(|s| s.chars().next())
-                    .unwrap_or(base);
-                t.push(base, Class::Word);
             }
         }
         t.close();
@@ -339,6 +408,26 @@ impl Tokens<'_> {
         }
         self.buf.push(c);
         self.chars += 1;
+    }
+
+    /// [`Tokens::push`] of every character of `run` (ASCII word bytes),
+    /// lowercased.
+    #[inline]
+    fn push_ascii_word_run(&mut self, run: &str) {
+        if self.class != Class::Word {
+            self.close();
+            if self.class == Class::Sep {
+                self.brk = self.pending & (BREAK_SENTENCE | BREAK_CLAUSE);
+                self.pending = 0;
+            } else {
+                self.brk = 0;
+            }
+            self.class = Class::Word;
+        }
+        let from = self.buf.len();
+        self.buf.push_str(run);
+        self.buf.as_mut_str()[from..].make_ascii_lowercase();
+        self.chars += run.len() as u32;
     }
 
     #[inline]
@@ -790,6 +879,35 @@ mod tests {
             normalizer.normalize_into(text, &mut out);
             assert_eq!(out, reference::normalize(text), "{text:?}");
         }
+    }
+
+    /// Every non-ASCII character of the Basic Multilingual Plane (and a
+    /// sample beyond), in mostly-Latin and mostly-Cyrillic text, folded
+    /// through the cache the first time, from it the second, and after
+    /// characters 2,048 apart have evicted each other, as the reference.
+    #[test]
+    fn fold_cache_same_as_reference_on_every_character() {
+        let mut normalizer = Normalizer::default();
+        let mut out = String::new();
+        let characters: Vec<char> = (0x80u32..0x1_0000)
+            .chain((0x1_0000..0x2_0000).step_by(7))
+            .filter_map(char::from_u32)
+            .collect();
+        let mut checked = 0;
+        for chunk in characters.chunks(48) {
+            let letters: String = chunk.iter().flat_map(|&c| [c, 'x', ' ']).collect();
+            let far: String = chunk
+                .iter()
+                .filter_map(|&c| char::from_u32(c as u32 ^ 0x800))
+                .collect();
+            for context in ["latin text ", "русский текст и ещё "] {
+                let text = format!("{context}{letters} {far} {letters}");
+                normalizer.normalize_into(&text, &mut out);
+                assert_eq!(out, reference::normalize(&text), "{text:?}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 2_000, "{checked}");
     }
 
     fn check(input: &str, expect: &str) {
