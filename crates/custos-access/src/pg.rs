@@ -7,14 +7,14 @@
 //! breaks; reads run once more on a fresh connection, writes never do (a
 //! write whose connection died may have committed). TLS is not supported.
 
-use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use custos_core::id::{AgentId, CustomerId, TicketId};
 use custos_core::time::EventTime;
+use custos_pg::{Retry, RunError, Session, Statements, describe, error_text, prepared};
 use postgres::types::ToSql;
-use postgres::{Client, Config, NoTls, Row, Statement};
+use postgres::{Client, Config, Row};
 
 use crate::error::AccessStoreError;
 use crate::ids::GrantId;
@@ -95,12 +95,8 @@ const STEP_UP_AT: &str = "SELECT step_up_at FROM step_up WHERE agent_id = $1::te
 const RECORD_STEP_UP: &str = "UPDATE step_up SET step_up_at = $2::bigint
      WHERE agent_id = $1::text AND (locked_until IS NULL OR locked_until <= $2::bigint)";
 
-/// A connection and its prepared statements; empty until used or after it broke.
-#[derive(Default)]
-struct Slot {
-    client: Option<Client>,
-    statements: HashMap<&'static str, Statement>,
-}
+/// The connection and its prepared statements ([`custos_pg::Session`]).
+type Slot = Session;
 
 /// Grants and step-up state in PostgreSQL. Share it with an `Arc`.
 pub struct PostgresAccessStore {
@@ -116,15 +112,6 @@ impl std::fmt::Debug for PostgresAccessStore {
             .field("target", &self.target)
             .finish_non_exhaustive()
     }
-}
-
-/// Whether an operation may run again on a fresh connection.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Retry {
-    /// A read: safe to repeat.
-    Once,
-    /// A write: it may have committed before the connection broke.
-    Never,
 }
 
 impl PostgresAccessStore {
@@ -198,7 +185,7 @@ impl PostgresAccessStore {
                 )?
                 .get(0);
             let pending =
-                pending_migrations(POSTGRES_MIGRATIONS, applied).map_err(Failure::Store)?;
+                pending_migrations(POSTGRES_MIGRATIONS, applied).map_err(Failure::Other)?;
             for (version, name, sql) in pending {
                 tx.batch_execute(sql)?;
                 tx.execute(
@@ -216,47 +203,19 @@ impl PostgresAccessStore {
         &self,
         what: &str,
         retry: Retry,
-        mut op: impl FnMut(&mut Client, &mut HashMap<&'static str, Statement>) -> Result<T, Failure>,
+        op: impl FnMut(&mut Client, &mut Statements) -> Result<T, Failure>,
     ) -> Result<T, AccessStoreError> {
         let mut slot = lock(&self.slot);
-        let mut retried = false;
-        loop {
-            let (mut client, fresh) = match slot.client.take() {
-                Some(client) if !client.is_closed() => (client, false),
-                _ => {
-                    slot.statements.clear();
-                    (self.new_client()?, true)
-                }
-            };
-            let result = op(&mut client, &mut slot.statements);
-            // A terminated backend's last message (57P01) can arrive before
-            // the socket reads as closed: the error says so first.
-            let broken = client.is_closed()
-                || matches!(&result, Err(Failure::Sql(error)) if connection_lost(error));
-            if broken {
-                slot.statements.clear();
-            } else {
-                slot.client = Some(client);
-            }
-            match result {
-                Ok(value) => return Ok(value),
-                Err(Failure::Sql(_)) if broken && !fresh && !retried && retry == Retry::Once => {
-                    retried = true;
-                }
-                Err(Failure::Sql(error)) => return Err(self.classify(what, &error, broken)),
-                Err(Failure::Store(error)) => return Err(error),
-            }
-        }
-    }
-
-    fn new_client(&self) -> Result<Client, AccessStoreError> {
-        self.config.connect(NoTls).map_err(|error| {
-            AccessStoreError::Unavailable(format!(
-                "cannot connect to postgres at `{}`: {}",
-                self.target,
-                error_text(&error)
-            ))
-        })
+        slot.run(&self.config, retry, op)
+            .map_err(|error| match error {
+                RunError::Connect(error) => AccessStoreError::Unavailable(format!(
+                    "cannot connect to postgres at `{}`: {}",
+                    self.target,
+                    error_text(&error)
+                )),
+                RunError::Sql { error, broken } => self.classify(what, &error, broken),
+                RunError::Other(error) => error,
+            })
     }
 
     fn classify(&self, what: &str, error: &postgres::Error, broken: bool) -> AccessStoreError {
@@ -317,41 +276,8 @@ impl PostgresAccessStore {
     }
 }
 
-/// How an operation failed.
-enum Failure {
-    Sql(postgres::Error),
-    Store(AccessStoreError),
-}
-
-impl From<postgres::Error> for Failure {
-    fn from(error: postgres::Error) -> Failure {
-        Failure::Sql(error)
-    }
-}
-
-/// Whether `error` means the session is gone: class 08 (connection
-/// exception) or 57P01..57P03 (terminated by an administrator, crash
-/// shutdown, cannot connect now), or an error on a closed socket.
-fn connection_lost(error: &postgres::Error) -> bool {
-    error.is_closed()
-        || error.code().is_some_and(|code| {
-            let code = code.code();
-            code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
-        })
-}
-
-fn prepared(
-    client: &mut Client,
-    statements: &mut HashMap<&'static str, Statement>,
-    sql: &'static str,
-) -> Result<Statement, postgres::Error> {
-    if let Some(statement) = statements.get(sql) {
-        return Ok(statement.clone());
-    }
-    let statement = client.prepare(sql)?;
-    statements.insert(sql, statement.clone());
-    Ok(statement)
-}
+/// How an operation failed: in SQL, or as a store error.
+type Failure = custos_pg::Failure<AccessStoreError>;
 
 fn grant_row(row: &Row) -> Result<GrantRow, AccessStoreError> {
     let bad = |e: postgres::Error| AccessStoreError::Internal(format!("unreadable grant row: {e}"));
@@ -634,30 +560,4 @@ impl StepUpStore for PostgresAccessStore {
 
 fn lock(mutex: &Mutex<Slot>) -> MutexGuard<'_, Slot> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// `user@host:port/db (schema)`: never the password.
-fn describe(config: &Config, schema: &str) -> String {
-    let host = config
-        .get_hosts()
-        .first()
-        .map(|host| match host {
-            postgres::config::Host::Tcp(name) => name.clone(),
-            #[allow(unreachable_patterns)]
-            _ => "socket".to_owned(),
-        })
-        .unwrap_or_else(|| "localhost".to_owned());
-    let port = config.get_ports().first().copied().unwrap_or(5432);
-    format!(
-        "{}@{host}:{port}/{} ({schema})",
-        config.get_user().unwrap_or("?"),
-        config.get_dbname().unwrap_or("?")
-    )
-}
-
-fn error_text(error: &postgres::Error) -> String {
-    match error.as_db_error() {
-        Some(db) => db.message().replace('\n', " "),
-        None => error.to_string().replace('\n', " "),
-    }
 }

@@ -11,14 +11,15 @@
 //! call. Reads run once more on a fresh connection, writes never do (a
 //! write whose connection died may have committed). TLS is not supported.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, TryLockError};
 use std::time::Duration;
 
+use custos_pg::{Retry, RunError, Session, Statements, describe, error_text, prepared};
 use postgres::types::ToSql;
-use postgres::{Client, Config, NoTls, Row, Statement};
+use postgres::{Client, Config, Row};
 
 use crate::error::VaultError;
 use crate::sqlite::lock;
@@ -88,13 +89,8 @@ pub(crate) fn valid_schema_name(schema: &str) -> bool {
         && !schema.starts_with(|c: char| c.is_ascii_digit())
 }
 
-/// A connection and its prepared statements; empty until used or after it
-/// broke.
-#[derive(Default)]
-struct Slot {
-    client: Option<Client>,
-    statements: HashMap<&'static str, Statement>,
-}
+/// A connection and its prepared statements ([`custos_pg::Session`]).
+type Slot = Session;
 
 /// The vault's rows in one PostgreSQL schema.
 pub(crate) struct PostgresStore {
@@ -105,26 +101,8 @@ pub(crate) struct PostgresStore {
     next: AtomicUsize,
 }
 
-/// Whether an operation may run again on a fresh connection.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Retry {
-    /// A read: safe to repeat.
-    Once,
-    /// A write: it may have committed before the connection broke.
-    Never,
-}
-
-/// How an operation failed.
-enum Failure {
-    Sql(postgres::Error),
-    Vault(VaultError),
-}
-
-impl From<postgres::Error> for Failure {
-    fn from(error: postgres::Error) -> Failure {
-        Failure::Sql(error)
-    }
-}
+/// How an operation failed: in SQL, or as a vault error.
+type Failure = custos_pg::Failure<VaultError>;
 
 impl PostgresStore {
     /// Connects to `url`, creates `schema` when missing and applies the
@@ -189,7 +167,7 @@ impl PostgresStore {
                 .try_get(0)?;
             let latest = MIGRATIONS.last().map_or(0, |m| m.0);
             if applied > latest {
-                return Err(Failure::Vault(VaultError::Internal(format!(
+                return Err(Failure::Other(VaultError::Internal(format!(
                     "vault schema version `{applied}` is newer than this build supports (`{latest}`)"
                 ))));
             }
@@ -224,47 +202,19 @@ impl PostgresStore {
         &self,
         what: &str,
         retry: Retry,
-        mut op: impl FnMut(&mut Client, &mut HashMap<&'static str, Statement>) -> Result<T, Failure>,
+        op: impl FnMut(&mut Client, &mut Statements) -> Result<T, Failure>,
     ) -> Result<T, VaultError> {
         let mut slot = self.acquire();
-        let mut retried = false;
-        loop {
-            let (mut client, fresh) = match slot.client.take() {
-                Some(client) if !client.is_closed() => (client, false),
-                _ => {
-                    slot.statements.clear();
-                    (self.new_client()?, true)
-                }
-            };
-            let result = op(&mut client, &mut slot.statements);
-            // A terminated backend's last message (57P01) can arrive before
-            // the client notices the socket closed: drop it either way.
-            let broken = client.is_closed()
-                || matches!(&result, Err(Failure::Sql(error)) if connection_lost(error));
-            if broken {
-                slot.statements.clear();
-            } else {
-                slot.client = Some(client);
-            }
-            match result {
-                Ok(value) => return Ok(value),
-                Err(Failure::Sql(_)) if broken && !fresh && !retried && retry == Retry::Once => {
-                    retried = true;
-                }
-                Err(Failure::Sql(error)) => return Err(self.classify(what, &error, broken)),
-                Err(Failure::Vault(error)) => return Err(error),
-            }
-        }
-    }
-
-    fn new_client(&self) -> Result<Client, VaultError> {
-        self.config.connect(NoTls).map_err(|error| {
-            VaultError::Unavailable(format!(
-                "cannot connect to postgres at `{}`: {}",
-                self.target,
-                error_text(&error)
-            ))
-        })
+        slot.run(&self.config, retry, op)
+            .map_err(|error| match error {
+                RunError::Connect(error) => VaultError::Unavailable(format!(
+                    "cannot connect to postgres at `{}`: {}",
+                    self.target,
+                    error_text(&error)
+                )),
+                RunError::Sql { error, broken } => self.classify(what, &error, broken),
+                RunError::Other(error) => error,
+            })
     }
 
     fn classify(&self, what: &str, error: &postgres::Error, broken: bool) -> VaultError {
@@ -304,31 +254,6 @@ impl PostgresStore {
     }
 }
 
-/// Whether `error` means the session is gone: class 08 (connection
-/// exception) or 57P01..57P03 (terminated by an administrator, crash
-/// shutdown, cannot connect now), or an error without SQLSTATE on a
-/// closed socket.
-fn connection_lost(error: &postgres::Error) -> bool {
-    error.is_closed()
-        || error.code().is_some_and(|code| {
-            let code = code.code();
-            code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
-        })
-}
-
-fn prepared(
-    client: &mut Client,
-    statements: &mut HashMap<&'static str, Statement>,
-    sql: &'static str,
-) -> Result<Statement, postgres::Error> {
-    if let Some(statement) = statements.get(sql) {
-        return Ok(statement.clone());
-    }
-    let statement = client.prepare(sql)?;
-    statements.insert(sql, statement.clone());
-    Ok(statement)
-}
-
 impl Store for PostgresStore {
     fn backend(&self) -> &'static str {
         "postgres"
@@ -355,7 +280,7 @@ impl Store for PostgresStore {
                         }),
                         None => None,
                     };
-                    let rows = plan(existing).map_err(Failure::Vault)?;
+                    let rows = plan(existing).map_err(Failure::Other)?;
                     if let Some(new) = &rows.new_customer {
                         let inserted = tx.execute(
                             &insert,
@@ -381,7 +306,7 @@ impl Store for PostgresStore {
                     tx.commit()?;
                     return Ok(());
                 }
-                Err(Failure::Vault(VaultError::Unavailable(format!(
+                Err(Failure::Other(VaultError::Unavailable(format!(
                     "customer `{customer}` kept changing under a concurrent writer"
                 ))))
             },
@@ -498,40 +423,12 @@ impl Store for PostgresStore {
             for row in &batch {
                 let customer: String = row.try_get(0)?;
                 let wrapped: Vec<u8> = row.try_get(1)?;
-                let rewrapped = rewrap(&customer, &wrapped).map_err(Failure::Vault)?;
+                let rewrapped = rewrap(&customer, &wrapped).map_err(Failure::Other)?;
                 tx.execute(&update, &[&customer, &rewrapped, &active])?;
             }
             tx.commit()?;
             Ok(batch.len() as u64)
         })
-    }
-}
-
-/// `user@host:port/database (schema)`: never the password.
-fn describe(config: &Config, schema: &str) -> String {
-    let host = config
-        .get_hosts()
-        .first()
-        .map(|host| match host {
-            postgres::config::Host::Tcp(name) => name.clone(),
-            #[allow(unreachable_patterns)]
-            _ => "socket".to_owned(),
-        })
-        .unwrap_or_else(|| "localhost".to_owned());
-    let port = config.get_ports().first().copied().unwrap_or(5432);
-    format!(
-        "{}@{host}:{port}/{} ({schema})",
-        config.get_user().unwrap_or("?"),
-        config.get_dbname().unwrap_or("?")
-    )
-}
-
-/// The server's message only, never its DETAIL: a constraint violation's
-/// detail repeats the row's values.
-fn error_text(error: &postgres::Error) -> String {
-    match error.as_db_error() {
-        Some(db) => format!("{} ({})", db.message().replace('\n', " "), db.code().code()),
-        None => error.to_string().replace('\n', " "),
     }
 }
 
