@@ -31,7 +31,7 @@ use axum::http::HeaderMap;
 use custos_access::{AccessOutcome, MAX_PURPOSE_CHARS, Origin};
 use custos_broker::{AccessRequest, Obligation, Outcome};
 use custos_core::EventTime;
-use custos_core::event::{AccessAction, CustomerAction, CustomerActionKind, FieldClass};
+use custos_core::event::{AccessAction, FieldClass};
 use custos_core::id::{AgentId, CustomerId, TicketId};
 use custos_risk::protection::PendingKind;
 use custos_risk::{AccountProtection, RiskHandle};
@@ -503,41 +503,16 @@ struct LiveProtection {
     marks: Vec<(String, String)>,
 }
 
-/// Reads the engine: the account's protection, and the marks through a
-/// read-only evaluation of a probe login (the engine keeps marks private;
-/// `evaluate` changes no state).
+/// Reads the engine: the account's protection, and the marks the pipeline
+/// holds on the customer now (what `action_risk` decides with).
 fn live_protection(handle: &RiskHandle, customer: &CustomerId, now: EventTime) -> LiveProtection {
     let account = handle.with(|risk| risk.engine().protection(customer).cloned());
-    let probe = CustomerAction {
-        customer_id: customer.clone(),
-        action: CustomerActionKind::Login,
-        ip: None,
-        device_id: None,
-        geo: None,
-        amount_usd: None,
-        asset: None,
-        destination: None,
-        api_key: None,
-        setting: None,
-    };
-    let evaluation = handle.evaluate(
-        &custos_risk::ActionRequest {
-            event_id: None,
-            ts: now,
-            action: &probe,
-        },
-        now,
-    );
-    let marks = evaluation
-        .assessment
-        .fired
-        .iter()
-        .filter_map(|fired| {
-            fired
-                .kind
-                .code()
-                .strip_prefix("v1.mark.")
-                .map(|code| (code.to_owned(), fired.detail.clone()))
+    let marks = handle
+        .marks_of(customer, now)
+        .into_iter()
+        .map(|mark| {
+            let detail = format!("set by {} at {}", mark.source, mark.since);
+            (mark.code, detail)
         })
         .collect();
     LiveProtection {

@@ -300,6 +300,17 @@ impl Engine {
         held.push(HeldMark { fact, until });
     }
 
+    /// The marks the engine itself holds on `customer` (scam reports,
+    /// relayed marks) in force at `at`; the pipeline's come on top.
+    pub fn marks_at(&self, customer: &CustomerId, at: EventTime) -> Vec<MarkFact> {
+        self.marks.get(customer).map_or_else(Vec::new, |held| {
+            held.iter()
+                .filter(|m| m.fact.since <= at && at < m.until)
+                .map(|m| m.fact.clone())
+                .collect()
+        })
+    }
+
     /// Evaluates an action without changing any state. `marks` are the
     /// marks the caller knows of (the pipeline's); the engine adds its own.
     /// `now` is the decision clock.
@@ -313,13 +324,7 @@ impl Engine {
         let ip = assess::parse_ip(req.action).ok();
         let geo = geo::resolve(req.action.geo.as_ref(), ip, self.geo.as_ref());
         let mut all_marks: Vec<MarkFact> = marks.to_vec();
-        if let Some(held) = self.marks.get(id) {
-            all_marks.extend(
-                held.iter()
-                    .filter(|m| m.fact.since <= req.ts && req.ts < m.until)
-                    .map(|m| m.fact.clone()),
-            );
-        }
+        all_marks.extend(self.marks_at(id, req.ts));
         let facts = Facts {
             now,
             customer: self.customers.get(id),

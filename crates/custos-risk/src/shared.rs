@@ -91,22 +91,42 @@ impl RiskHandle {
         }
     }
 
-    /// Decides an action without changing any state, with the marks the
-    /// pipeline holds on the customer at `now`.
-    pub fn evaluate(&self, req: &ActionRequest<'_>, now: EventTime) -> Evaluation {
-        let marks: Vec<MarkFact> = self
-            .marks
+    /// The marks on `customer` in force at `now`, the pipeline's and the
+    /// engine's own: what raises their protection.
+    pub fn marks_of(
+        &self,
+        customer: &custos_core::id::CustomerId,
+        now: EventTime,
+    ) -> Vec<MarkFact> {
+        let mut marks = self.pipeline_marks(customer, now);
+        marks.extend(lock(&self.detector).engine().marks_at(customer, now));
+        marks
+    }
+
+    /// The pipeline's marks on `customer` in force at `now`.
+    fn pipeline_marks(
+        &self,
+        customer: &custos_core::id::CustomerId,
+        now: EventTime,
+    ) -> Vec<MarkFact> {
+        self.marks
             .read()
             .ok()
             .and_then(|m| {
-                m.get(req.action.customer_id.as_str()).map(|list| {
+                m.get(customer.as_str()).map(|list| {
                     list.iter()
                         .filter(|(fact, until)| fact.since <= now && now < *until)
                         .map(|(fact, _)| fact.clone())
                         .collect()
                 })
             })
-            .unwrap_or_default();
+            .unwrap_or_default()
+    }
+
+    /// Decides an action without changing any state, with the marks the
+    /// pipeline holds on the customer at `now`.
+    pub fn evaluate(&self, req: &ActionRequest<'_>, now: EventTime) -> Evaluation {
+        let marks = self.pipeline_marks(&req.action.customer_id, now);
         lock(&self.detector).engine().evaluate(req, &marks, now)
     }
 
@@ -306,6 +326,33 @@ mod tests {
                 .any(|r| r.code.contains("scam_conversation")),
             "{:?}",
             after.decision.reasons
+        );
+        // The marks in force are readable as such: the pipeline's, plus
+        // the engine's own; none before the mark, none after it ends.
+        let c1 = custos_core::id::CustomerId::parse("c-1").unwrap();
+        handle.with(|r| {
+            r.engine_mut().add_mark(
+                &c1,
+                MarkFact {
+                    code: "relayed".to_owned(),
+                    source: "http".to_owned(),
+                    since: routine.ts,
+                },
+                routine.ts.saturating_add(custos_core::Span::from_days(1)),
+            )
+        });
+        let codes = |at| -> Vec<String> {
+            handle
+                .marks_of(&c1, at)
+                .into_iter()
+                .map(|m| m.code)
+                .collect()
+        };
+        assert_eq!(codes(routine.ts), ["scam_conversation", "relayed"]);
+        assert!(codes(routine.ts.saturating_sub(custos_core::Span::from_secs(1))).is_empty());
+        assert_eq!(
+            codes(routine.ts.saturating_add(custos_core::Span::from_days(2))),
+            ["scam_conversation"]
         );
     }
 }
