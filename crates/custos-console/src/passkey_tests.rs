@@ -313,7 +313,7 @@ async fn adding_a_passkey_needs_a_fresh_code_and_the_sessions_own_challenge() {
     let (_, options) = f.options("/passkeys/register/options", &lee, &csrf).await;
     let response = authenticator.register(&options);
     // The sign-in code again: refused, and the challenge is spent.
-    let reused = f.code("lee");
+    let reused = f.last_used_code("lee");
     let answer = f
         .post(
             "/console/passkeys/register",
