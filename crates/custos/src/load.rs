@@ -499,14 +499,23 @@ fn accepted_by(target: LoadTarget, answer: &[u8]) -> anyhow::Result<u64> {
 /// `decision.fields` and in `values`), the decision's for actions
 /// (`allow`, `step_up`, `hold`, `deny`).
 fn tally(target: LoadTarget, answer: &[u8], counts: &mut [u64; 4]) {
-    let outcomes: &[&str] = match target {
+    let needles: &[&str] = match target {
         LoadTarget::Events => return,
-        LoadTarget::Access => &["hidden", "masked", "revealed"],
-        LoadTarget::Actions => &["allow", "step_up", "hold", "deny"],
+        LoadTarget::Access => &[
+            r#""outcome":"hidden""#,
+            r#""outcome":"masked""#,
+            r#""outcome":"revealed""#,
+        ],
+        LoadTarget::Actions => &[
+            r#""outcome":"allow""#,
+            r#""outcome":"step_up""#,
+            r#""outcome":"hold""#,
+            r#""outcome":"deny""#,
+        ],
     };
     let text = String::from_utf8_lossy(answer);
-    for (slot, outcome) in outcomes.iter().enumerate() {
-        counts[slot] += text.matches(&format!("\"outcome\":\"{outcome}\"")).count() as u64;
+    for (slot, needle) in needles.iter().enumerate() {
+        counts[slot] += text.matches(needle).count() as u64;
     }
 }
 
@@ -684,6 +693,28 @@ mod raw_tests {
             assert_eq!(answer, b"{\"accepted\":3}");
         }
         assert_eq!(handle.join().unwrap(), ["a", "bb", "ccc"]);
+    }
+
+    #[test]
+    fn outcomes_are_tallied_per_field_and_per_decision() {
+        let mut counts = [0; 4];
+        let access = br#"{"decision":{"fields":[{"outcome":"masked"},{"outcome":"hidden"}]},"values":[{"outcome":"masked"},{"outcome":"hidden"}]}"#;
+        tally(LoadTarget::Access, access, &mut counts);
+        assert_eq!(counts, [2, 2, 0, 0], "each field is named twice");
+        let mut counts = [0; 4];
+        tally(
+            LoadTarget::Actions,
+            br#"{"decision":{"outcome":"hold"}}"#,
+            &mut counts,
+        );
+        tally(
+            LoadTarget::Actions,
+            br#"{"decision":{"outcome":"step_up"}}"#,
+            &mut counts,
+        );
+        assert_eq!(counts, [0, 1, 1, 0]);
+        tally(LoadTarget::Events, br#"{"accepted":3}"#, &mut counts);
+        assert_eq!(counts, [0, 1, 1, 0]);
     }
 
     #[test]
